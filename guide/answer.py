@@ -1,0 +1,220 @@
+"""Extractive answers: the retrieved sentences that answer the question, each with its `[n]` citation."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from guide.config import AnswerSettings
+from guide.index import LoadedIndex
+from guide.query import Interpretation, content_words
+from guide.retrieval import Hit
+
+# How far below the best sentence another may score and still join the answer.
+SENTENCE_MARGIN = 0.06
+MAX_ANSWER_CHARS = 650
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered source: the passage (chunk) and the sentences of it that the answer uses."""
+
+    n: int
+    doc_id: str
+    title: str
+    role: str
+    section: str
+    path: str
+    snippet: str
+    start: int
+    end: int
+    highlights: tuple[tuple[int, int], ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"n": self.n, "doc_id": self.doc_id, "title": self.title, "section": self.section, "path": self.path, "snippet": self.snippet}
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    aspect: str
+    # One cell per role: the excerpt and its citation number, or None when the guide is silent.
+    cells: tuple[tuple[str, int] | None, ...]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    roles: tuple[str, ...]
+    labels: tuple[str, ...]
+    rows: tuple[ComparisonRow, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "roles": list(self.roles),
+            "columns": list(self.labels),
+            "rows": [
+                {"aspect": row.aspect, "cells": [None if cell is None else {"text": cell[0], "n": cell[1]} for cell in row.cells]}
+                for row in self.rows
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    interpretation: Interpretation
+    text: str
+    refused: bool
+    confidence: float
+    citations: tuple[Citation, ...] = ()
+    closest: tuple[str, ...] = ()
+    notice: str | None = None
+    comparison: Comparison | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def level(self) -> str:
+        """High, medium or low, from the calibrated confidence."""
+        if self.refused or self.confidence < 0.5:
+            return "low"
+        return "high" if self.confidence >= 0.8 else "medium"
+
+    def to_json(self) -> dict[str, Any]:
+        data = {
+            "question": self.question,
+            "answer": self.text,
+            "refused": self.refused,
+            "confidence": round(self.confidence, 4),
+            "citations": [citation.to_json() for citation in self.citations],
+        }
+        if self.comparison is not None:
+            data["comparison"] = self.comparison.to_json()
+        return data
+
+
+def confidence_from_score(score: float, settings: AnswerSettings) -> float:
+    """Probability-like confidence from the best passage's similarity (logistic, calibrated)."""
+    return 1.0 / (1.0 + math.exp(-settings.confidence_slope * (score - settings.refusal_threshold)))
+
+
+def make_citation(index: LoadedIndex, row: int, n: int, highlights: Sequence[tuple[int, int]], corpus_prefix: str) -> Citation:
+    chunk = index.chunks[row]
+    document = index.documents[chunk.doc_id]
+    return Citation(
+        n=n,
+        doc_id=chunk.doc_id,
+        title=chunk.title,
+        role=chunk.role,
+        section=chunk.section,
+        path=f"{corpus_prefix}{document.path}",
+        snippet=chunk.text,
+        start=chunk.start,
+        end=chunk.end,
+        highlights=tuple(sorted(highlights)),
+    )
+
+
+def refusal(question: str, interpretation: Interpretation, index: LoadedIndex, hits: Sequence[Hit], confidence: float, notice: str | None = None, reason: str | None = None) -> Answer:
+    """A plain "not in the guides" answer that names what the guides do cover and the closest sections."""
+    titles = sorted({doc.title for doc in index.documents.values()})
+    closest = tuple(dict.fromkeys(f"{hit.chunk.title} — {hit.chunk.section}" for hit in hits[:3]))
+    text = (reason or "I could not find an answer to that in the career guides.") + " The guides cover: " + "; ".join(titles) + "."
+    if closest:
+        text += " The closest sections are: " + "; ".join(closest) + "."
+    return Answer(question, interpretation, text, refused=True, confidence=confidence, closest=closest, notice=notice)
+
+
+def compose_answer(
+    question: str,
+    interpretation: Interpretation,
+    hits: Sequence[Hit],
+    index: LoadedIndex,
+    query_vector: np.ndarray,
+    settings: AnswerSettings,
+    corpus_prefix: str = "",
+    notice: str | None = None,
+) -> Answer:
+    """Compose a short answer from the best sentences of the top passages, or refuse.
+
+    Args:
+        question: the question as asked.
+        interpretation: how it was understood (its query and preferred roles).
+        hits: retrieved chunks, best first.
+        index: the index the hits come from.
+        query_vector: normalised embedding of the interpreted query.
+        settings: refusal threshold, confidence calibration and answer length.
+        corpus_prefix: prefix for citation paths (the corpus folder).
+        notice: a message about the question itself (such as "it was cut").
+    """
+    top = hits[0].dense if hits else 0.0
+    confidence = confidence_from_score(top, settings)
+    if not hits or top < settings.refusal_threshold:
+        return refusal(question, interpretation, index, hits, confidence, notice)
+    chosen = select_sentences(interpretation, hits, index, query_vector, settings.max_sentences)
+    numbers: dict[int, int] = {}
+    highlights: dict[int, list[tuple[int, int]]] = {}
+    parts = []
+    for span_row, hit in chosen:
+        n = numbers.setdefault(hit.row, len(numbers) + 1)
+        span = index.spans[span_row]
+        highlights.setdefault(hit.row, []).append((span.start, span.end))
+        parts.append(f"{_as_sentence(span.text)} [{n}]")
+    citations = tuple(make_citation(index, row, n, highlights[row], corpus_prefix) for row, n in numbers.items())
+    return Answer(question, interpretation, " ".join(parts), refused=False, confidence=confidence, citations=citations, notice=notice)
+
+
+def select_sentences(
+    interpretation: Interpretation,
+    hits: Sequence[Hit],
+    index: LoadedIndex,
+    query_vector: np.ndarray,
+    max_sentences: int,
+    passages: int = 3,
+) -> list[tuple[int, Hit]]:
+    """The (span row, hit) pairs that best answer the question, in reading order per passage."""
+    terms = set(_stems(content_words(interpretation.query)))
+    best_hit: dict[int, Hit] = {}
+    for hit in hits[:passages]:
+        first, last = index.chunk_spans[hit.row]
+        for span_row in range(first, last):
+            best_hit.setdefault(span_row, hit)
+    if not best_hit:
+        return []
+    rows = np.fromiter(best_hit, dtype=np.int64)
+    cosines = index.span_vectors[rows] @ query_vector.ravel()
+    top_score = hits[0].score
+    scored = []
+    for span_row, cosine in zip(rows.tolist(), cosines.tolist(), strict=True):
+        hit = best_hit[span_row]
+        words = set(_stems(content_words(index.spans[span_row].text)))
+        overlap = len(terms & words) / len(terms) if terms else 0.0
+        score = cosine + 0.25 * overlap + 0.5 * (hit.score - top_score)
+        scored.append((score, span_row, hit))
+    scored.sort(key=lambda item: (-item[0], item[1]))
+    best = scored[0][0]
+    chosen: list[tuple[int, Hit]] = []
+    length = 0
+    for score, span_row, hit in scored:
+        text = index.spans[span_row].text
+        if len(chosen) >= max_sentences or score < best - SENTENCE_MARGIN:
+            break
+        if chosen and (length + len(text) > MAX_ANSWER_CHARS or len(content_words(text)) < 3):
+            continue
+        chosen.append((span_row, hit))
+        length += len(text)
+    chosen.sort(key=lambda pair: (pair[1].rank, pair[0]))
+    return chosen
+
+
+def _stems(words: Sequence[str]) -> list[str]:
+    # A light suffix strip is enough to match "publications" with "publication".
+    return [re.sub(r"(?:ations?|ing|ed|es|s)$", "", word) or word for word in words]
+
+
+def _as_sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?", ":", ")")) else text + "."

@@ -1,0 +1,179 @@
+"""Section-aware chunking: split a guide at its headings, then pack whole sentences."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from guide.config import ChunkingSettings
+from guide.corpus import Document
+
+_HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
+_LIST_MARKER = re.compile(r"^[ \t]*(?:[-*+]|\d{1,3}[.)])[ \t]+")
+# A sentence ends at . ! or ? followed by space and a capital, digit, quote or bracket.
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)]*\s+(?=[A-Z0-9\"“‘(\[$£€])")
+_ABBREVIATIONS = {"e.g", "i.e", "etc", "vs", "dr", "mr", "mrs", "ms", "prof", "st", "u.s", "u.k", "al", "no", "approx", "fig"}
+
+
+@dataclass(frozen=True)
+class Section:
+    """The text under one heading, without the heading line; `headings` is the path of titles."""
+
+    headings: tuple[str, ...]
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Span:
+    """One sentence or list item of a guide: `text == document.text[start:end]`."""
+
+    doc_id: str
+    section: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of whole sentences from one section, with its place in the guide."""
+
+    chunk_id: str
+    doc_id: str
+    title: str
+    role: str
+    section: str
+    start: int
+    end: int
+    text: str
+
+    def context_text(self) -> str:
+        """The text embedded for this chunk: guide title and heading path, then the passage."""
+        return f"{self.title} > {self.section}\n{self.text}" if self.section else f"{self.title}\n{self.text}"
+
+
+def split_sections(text: str) -> list[Section]:
+    """Sections of Markdown `text` in order; text before the first heading has an empty path."""
+    sections: list[Section] = []
+    stack: list[tuple[int, str]] = []
+    start = 0
+    position = 0
+    in_fence = False
+    for line in text.splitlines(keepends=True):
+        stripped = line.strip()
+        if stripped.startswith(("```", "~~~")):
+            in_fence = not in_fence
+        match = None if in_fence else _HEADING.match(stripped)
+        if match:
+            sections.append(Section(tuple(title for _, title in stack), start, position))
+            level = len(match.group(1))
+            while stack and stack[-1][0] >= level:
+                stack.pop()
+            stack.append((level, match.group(2).strip()))
+            start = position + len(line)
+        position += len(line)
+    sections.append(Section(tuple(title for _, title in stack), start, position))
+    return [section for section in sections if text[section.start : section.end].strip()]
+
+
+def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """(start, end) spans of the sentences and list items in `text[start:end]`, whitespace trimmed."""
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    position = start
+    for line in text[start:end].splitlines(keepends=True):
+        line_start = position
+        position += len(line)
+        marker = _LIST_MARKER.match(line)
+        offset = marker.end() if marker else 0
+        body = line[offset:].rstrip()
+        if not body.strip():
+            continue
+        cursor = 0
+        for boundary in _SENTENCE_END.finditer(body):
+            if _is_abbreviation(body, boundary.start()):
+                continue
+            _add_span(spans, body, cursor, boundary.end(), line_start + offset)
+            cursor = boundary.end()
+        _add_span(spans, body, cursor, len(body), line_start + offset)
+    return spans
+
+
+def _is_abbreviation(body: str, dot: int) -> bool:
+    word = re.search(r"([A-Za-z.]+)$", body[:dot])
+    return bool(word) and word.group(1).lower().rstrip(".") in _ABBREVIATIONS
+
+
+def _add_span(spans: list[tuple[int, int]], body: str, start: int, end: int, base: int) -> None:
+    piece = body[start:end]
+    stripped = piece.strip()
+    if stripped:
+        lead = len(piece) - len(piece.lstrip())
+        spans.append((base + start + lead, base + start + lead + len(stripped)))
+
+
+def section_label(headings: tuple[str, ...]) -> str:
+    """The heading path shown in citations, leaving out the guide's own top heading."""
+    shown = headings[1:] if len(headings) > 1 else headings
+    return " > ".join(shown)
+
+
+def document_spans(document: Document) -> list[Span]:
+    """Every sentence and list item of a guide, with the section it sits in."""
+    spans = []
+    for section in split_sections(document.text):
+        label = section_label(section.headings)
+        for start, end in split_sentences(document.text, section.start, section.end):
+            spans.append(Span(document.doc_id, label, start, end, document.text[start:end]))
+    return spans
+
+
+def chunk_document(document: Document, settings: ChunkingSettings | None = None) -> list[Chunk]:
+    """Pack each section's sentences into chunks of at most `max_chars` (a longer sentence stands alone).
+
+    Consecutive chunks of a section share their last `overlap_sentences` sentences.
+    """
+    settings = settings or ChunkingSettings()
+    max_chars = max(settings.max_chars, 1)
+    chunks: list[Chunk] = []
+    for section in split_sections(document.text):
+        sentences = split_sentences(document.text, section.start, section.end)
+        label = section_label(section.headings)
+        for first, last in _pack(sentences, max_chars, settings.overlap_sentences):
+            start, end = sentences[first][0], sentences[last][1]
+            chunks.append(
+                Chunk(
+                    chunk_id=f"{document.doc_id}:{len(chunks)}",
+                    doc_id=document.doc_id,
+                    title=document.title,
+                    role=document.role,
+                    section=label,
+                    start=start,
+                    end=end,
+                    text=document.text[start:end],
+                )
+            )
+    return chunks
+
+
+def _pack(sentences: list[tuple[int, int]], max_chars: int, overlap: int) -> list[tuple[int, int]]:
+    """Index ranges (first, last inclusive) of sentences per chunk."""
+    groups: list[tuple[int, int]] = []
+    first = 0
+    while first < len(sentences):
+        last = first
+        while last + 1 < len(sentences) and sentences[last + 1][1] - sentences[first][0] <= max_chars:
+            last += 1
+        groups.append((first, last))
+        if last + 1 >= len(sentences):
+            break
+        following = last + 1
+        # Start the next chunk `overlap` sentences back, if that still leaves room to move on.
+        first = following
+        for back in range(min(overlap, last - groups[-1][0]), 0, -1):
+            candidate = following - back
+            if sentences[following][1] - sentences[candidate][0] <= max_chars:
+                first = candidate
+                break
+    return groups

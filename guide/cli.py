@@ -1,0 +1,337 @@
+"""The `guide` command line: build the index, check it, search, ask, chat."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from guide.config import Settings, load_settings
+from guide.errors import GuideError
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(code)
+
+
+def handles_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn a `GuideError` into a one-line message and its exit code, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except GuideError as error:
+            _fail(str(error), error.exit_code)
+        except KeyboardInterrupt:
+            _fail("interrupted", 130)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--corpus", type=click.Path(path_type=Path), help="Folder of guides [env GUIDE_CORPUS_DIR; default corpus/].")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), help="Index folder [env GUIDE_INDEX_DIR; default index/].")
+@click.option("--config", type=click.Path(path_type=Path), help="Settings file [env GUIDE_CONFIG; default guide.yaml if present].")
+@click.version_option(package_name="guide")
+@click.pass_context
+def main(ctx: click.Context, corpus: Path | None, index_dir: Path | None, config: Path | None) -> None:
+    """Career guidance for academic machine learning, answered from the guides with citations.
+
+    \b
+    Examples:
+      guide build
+      guide ask "How long is the tenure track for an assistant professor?"
+      guide ask "What GPA do admits have?" --history "How do I get into a PhD?"
+      guide search "postdoc experience" --role researcher --json
+      guide chat
+    """
+    try:
+        ctx.obj = load_settings(config_file=config, overrides={"corpus_dir": corpus, "index_dir": index_dir})
+    except GuideError as error:
+        _fail(str(error), error.exit_code)
+
+
+def _settings() -> Settings:
+    return click.get_current_context().find_root().obj
+
+
+def _embedder(settings: Settings) -> Any:
+    from guide.embedding import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder(settings.embedding)
+
+
+def _warn_if_stale(settings: Settings) -> None:
+    from guide.index import index_status
+
+    status = index_status(settings)
+    if status.exists and not status.fresh and status.error is None:
+        click.echo(f"Warning: the index is out of date ({'; '.join(status.reasons)}); run `guide build`.", err=True)
+
+
+def _engine(settings: Settings) -> Any:
+    from guide.engine import Engine
+
+    _warn_if_stale(settings)
+    return Engine.load(settings)
+
+
+@main.command()
+@click.option("--force", is_flag=True, help="Embed every chunk again instead of reusing unchanged ones.")
+@click.option("--skip-invalid", is_flag=True, help="Index the valid guides and list the bad ones instead of stopping.")
+@click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
+@handles_errors
+def build(force: bool, skip_invalid: bool, as_json: bool) -> None:
+    """Build or update the index from the corpus (only new or changed text is embedded).
+
+    The previous index keeps serving until the new one is complete; a failed or interrupted
+    build leaves it untouched.
+    """
+    from guide.corpus import load_corpus
+    from guide.index import build_index
+
+    settings = _settings()
+    # Check the corpus before paying for the model load.
+    load_corpus(settings.corpus_dir, skip_invalid=skip_invalid)
+    shown = {"phase": ""}
+
+    def progress(phase: str, fraction: float) -> None:
+        if phase != shown["phase"] and not as_json:
+            click.echo(f"  {phase} …", err=True)
+            shown["phase"] = phase
+
+    report = build_index(settings, _embedder(settings), force=force, skip_invalid=skip_invalid, progress=progress)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2))
+        return
+    click.echo(
+        f"Built {settings.index_dir} from {report.documents} guide(s): {report.chunks} chunks, {report.spans} sentences "
+        f"in {report.seconds:.1f}s."
+    )
+    click.echo(
+        f"Guides: {len(report.guides_added)} added, {len(report.guides_changed)} changed, {len(report.guides_removed)} removed. "
+        f"Chunks: {report.chunks_added} new or changed, {report.chunks_removed} removed, {report.chunks_reused} reused; "
+        f"{report.embedded} texts embedded."
+    )
+    for problem in report.skipped:
+        click.echo(f"Skipped {problem}", err=True)
+
+
+@main.command()
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing; only set the exit status.")
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@handles_errors
+def status(quiet: bool, as_json: bool) -> None:
+    """Show the index and whether the corpus changed since it was built.
+
+    Exit status: 0 fresh, 1 missing or out of date, 2 damaged.
+    """
+    from guide.index import index_status
+
+    settings = _settings()
+    state = index_status(settings)
+    code = 2 if state.error else 0 if state.fresh else 1
+    if as_json:
+        click.echo(json.dumps({"exists": state.exists, "fresh": state.fresh, "reasons": state.reasons, "manifest": state.manifest}, indent=2))
+    elif not quiet:
+        if state.error:
+            click.echo(f"Error: {state.error}", err=True)
+        elif not state.exists:
+            click.echo(f"No index in {settings.index_dir}. Run `guide build`.")
+        else:
+            manifest = state.manifest or {}
+            counts = manifest.get("counts", {})
+            click.echo(f"Index:    {settings.index_dir}")
+            click.echo(f"Guides:   {counts.get('documents')}   Chunks: {counts.get('chunks')}   Sentences: {counts.get('spans')}")
+            click.echo(f"Model:    {manifest.get('model')} ({manifest.get('dimension')} dimensions, {manifest.get('index', {}).get('type')} index)")
+            click.echo(f"Built at: {manifest.get('built_at')}")
+            click.echo("Status:   fresh" if state.fresh else f"Status:   out of date: {'; '.join(state.reasons)}")
+            for label, names in (("changed", state.changed), ("added", state.added), ("removed", state.removed)):
+                if names:
+                    click.echo(f"  {label}: {', '.join(names)}")
+    sys.exit(code)
+
+
+def _batch_lines(path: str) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+    """(line number, request, error) for each non-empty line of a JSON Lines file ('-' for stdin)."""
+    handle = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115
+    try:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                request = json.loads(line)
+            except ValueError as error:
+                yield number, None, f"line {number} is not JSON ({error})"
+                continue
+            if not isinstance(request, dict) or not isinstance(request.get("question"), str):
+                yield number, None, f'line {number} must be an object with a "question" string'
+                continue
+            history = request.get("history", [])
+            if not isinstance(history, list) or not all(isinstance(item, str) for item in history):
+                yield number, None, f'line {number}: "history" must be a list of strings'
+                continue
+            yield number, request, None
+    except OSError as error:
+        raise GuideError(f"Cannot read the batch file {path}: {error}") from None
+    except UnicodeDecodeError:
+        raise GuideError(f"The batch file {path} is not UTF-8 text.") from None
+    finally:
+        if handle is not sys.stdin:
+            handle.close()
+
+
+def _run_batch(path: str, answer: Callable[[str, list[str]], dict[str, Any]]) -> None:
+    failures = 0
+    for _, request, error in _batch_lines(path):
+        if error is not None:
+            failures += 1
+            click.echo(json.dumps({"error": error}, ensure_ascii=False))
+            continue
+        click.echo(json.dumps(answer(request["question"], request.get("history", [])), ensure_ascii=False))
+    if failures:
+        _fail(f"{failures} line(s) of {path} could not be read; see the error objects in the output.")
+
+
+def _check_batch_source(batch: str | None) -> None:
+    if batch is not None and batch != "-" and not os.path.isfile(batch):
+        _fail(f"The batch file {batch} does not exist.")
+
+
+@main.command()
+@click.argument("question", required=False)
+@click.option("--k", "k", type=click.IntRange(1, 100), help="How many passages (default from settings: 5).")
+@click.option("--role", "roles", multiple=True, help="Only passages from guides of this role (repeatable).")
+@click.option("--history", multiple=True, help="An earlier question of the conversation (repeatable, oldest first).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: {query, hits: [{rank, score, doc_id, title, role, section, path, text}]}.")
+@click.option("--batch", type=str, help="Read JSON Lines {question, history} from FILE ('-' for stdin); write one JSON object per line.")
+@handles_errors
+def search(question: str | None, k: int | None, roles: tuple[str, ...], history: tuple[str, ...], as_json: bool, batch: str | None) -> None:
+    """Show the passages of the guides that best match QUESTION."""
+    _require_question(question, batch)
+    _check_batch_source(batch)
+    settings = _settings()
+    engine = _engine(settings)
+    _check_roles(roles, engine.index.roles)
+
+    def run(text: str, past: list[str]) -> dict[str, Any]:
+        _, hits = engine.search(text, k=k, roles=roles, history=past)
+        return _hits_json(engine, text, hits)
+
+    if batch is not None:
+        _run_batch(batch, run)
+        return
+    result = run(question or "", list(history))
+    if as_json:
+        click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+        return
+    if not result["hits"]:
+        click.echo("No passages found.")
+    for hit in result["hits"]:
+        click.echo(f"{hit['rank']}. [{hit['score']:.3f}] {hit['title']} — {hit['section']} ({hit['path']})")
+        click.echo("   " + hit["text"].replace("\n", "\n   "))
+
+
+def _hits_json(engine: Any, question: str, hits: list[Any]) -> dict[str, Any]:
+    documents = engine.index.documents
+    prefix = f"{engine.settings.corpus_dir.as_posix().rstrip('/')}/"
+    return {
+        "query": question,
+        "hits": [
+            {
+                "rank": hit.rank,
+                "score": round(float(hit.score), 6),
+                "doc_id": hit.chunk.doc_id,
+                "title": hit.chunk.title,
+                "role": hit.chunk.role,
+                "section": hit.chunk.section,
+                "path": prefix + documents[hit.chunk.doc_id].path,
+                "text": hit.chunk.text,
+            }
+            for hit in hits
+        ],
+    }
+
+
+def _require_question(question: str | None, batch: str | None) -> None:
+    if batch is None and question is None:
+        _fail("Give a QUESTION, or --batch FILE with one JSON question per line.", 2)
+    if batch is not None and question is not None:
+        _fail("Give either a QUESTION or --batch FILE, not both.", 2)
+
+
+def _check_roles(roles: tuple[str, ...], available: list[str]) -> None:
+    unknown = [role for role in roles if role not in available]
+    if unknown:
+        _fail(f"Unknown role {', '.join(unknown)}; the guides have: {', '.join(available)}.", 2)
+
+
+@main.command()
+@click.argument("question", required=False)
+@click.option("--history", multiple=True, help="An earlier question of the conversation (repeatable, oldest first).")
+@click.option("--k", "k", type=click.IntRange(1, 100), help="How many passages to draw from (default from settings: 5).")
+@click.option("--role", "roles", multiple=True, help="Only answer from guides of this role (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: {question, answer, refused, confidence, citations: [{n, doc_id, title, section, path, snippet}]}.")
+@click.option("--batch", type=str, help="Read JSON Lines {question, history} from FILE ('-' for stdin); write one JSON object per line.")
+@handles_errors
+def ask(question: str | None, history: tuple[str, ...], k: int | None, roles: tuple[str, ...], as_json: bool, batch: str | None) -> None:
+    """Answer QUESTION from the guides, citing each sentence's source as [n]."""
+    _require_question(question, batch)
+    _check_batch_source(batch)
+    settings = _settings()
+    engine = _engine(settings)
+    _check_roles(roles, engine.index.roles)
+    if batch is not None:
+        _run_batch(batch, lambda text, past: engine.ask(text, history=past, k=k, roles=roles).to_json())
+        return
+    answer = engine.ask(question or "", history=list(history), k=k, roles=roles)
+    if as_json:
+        click.echo(json.dumps(answer.to_json(), indent=2, ensure_ascii=False))
+    else:
+        _print_answer(answer)
+    if not (question or "").strip():
+        sys.exit(2)
+
+
+def _print_answer(answer: Any) -> None:
+    if answer.notice:
+        click.echo(f"Note: {answer.notice}", err=True)
+    if answer.interpretation.changed:
+        click.echo(f"Interpreted as: {answer.interpretation.describe()}")
+    click.echo(answer.text)
+    if not answer.refused:
+        click.echo(f"\nConfidence: {answer.level} ({answer.confidence:.2f})")
+    if answer.citations:
+        click.echo("\nSources:")
+        for citation in answer.citations:
+            click.echo(f"[{citation.n}] {citation.title} — {citation.section} ({citation.path})")
+            click.echo("    " + citation.snippet.replace("\n", "\n    "))
+
+
+@main.command()
+@click.option("--port", type=int, default=8501, show_default=True, help="Port to serve the app on.")
+@handles_errors
+def chat(port: int) -> None:
+    """Start the chat app in the browser (Streamlit)."""
+    app = Path(__file__).resolve().parent.parent / "app.py"
+    if not app.exists():
+        app = Path("app.py").resolve()
+    if not app.exists():
+        _fail("Cannot find app.py; run `guide chat` from the project folder.")
+    settings = _settings()
+    os.environ["GUIDE_CORPUS_DIR"] = str(settings.corpus_dir.resolve())
+    os.environ["GUIDE_INDEX_DIR"] = str(settings.index_dir.resolve())
+    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port), "--browser.gatherUsageStats", "false"]
+    os.execvp(command[0], command)
+
+
+if __name__ == "__main__":
+    main()

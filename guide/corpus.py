@@ -1,0 +1,278 @@
+"""Reading guides: Markdown with YAML front matter, Markdown without it, or plain text."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from guide.errors import CorpusError, CorpusProblem
+
+logger = logging.getLogger(__name__)
+
+GUIDE_SUFFIXES = (".md", ".markdown", ".txt")
+MAX_GUIDE_BYTES = 5 * 1024 * 1024
+ROLE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$")
+
+
+@dataclass(frozen=True)
+class Document:
+    """One guide: its metadata and Markdown body (offsets of chunks point into `text`)."""
+
+    doc_id: str
+    path: str
+    title: str
+    role: str
+    source: str
+    summary: str
+    text: str
+    sha256: str
+
+
+class ParseError(ValueError):
+    """A guide's text cannot be parsed; `line` is 1-based within the file when known."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def parse_front_matter(text: str) -> tuple[dict[str, Any], str, int]:
+    """Split `---` YAML front matter from the body.
+
+    Returns:
+        The metadata mapping (empty when there is none), the body, and the number of
+        lines before the body (to turn body line numbers into file line numbers).
+
+    Raises:
+        ParseError: the front matter is unterminated, not YAML, or not a mapping.
+    """
+    import yaml
+
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    lines = text.split("\n")
+    if not lines or lines[0].rstrip() != "---":
+        return {}, text, 0
+    for end, line in enumerate(lines[1:], start=1):
+        if line.rstrip() in ("---", "..."):
+            break
+    else:
+        raise ParseError("front matter starts with '---' but has no closing '---' line", line=1)
+    block = "\n".join(lines[1:end])
+    try:
+        meta = yaml.safe_load(block) if block.strip() else {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        problem = getattr(error, "problem", None) or "invalid YAML"
+        raise ParseError(f"front matter is not valid YAML: {problem}", line=line) from None
+    except (ValueError, TypeError, OverflowError, RecursionError) as error:
+        raise ParseError(f"front matter cannot be read: {error}", line=1) from None
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        raise ParseError(f"front matter must be a mapping of keys to values, not {type(meta).__name__}", line=2)
+    body = "\n".join(lines[end + 1 :])
+    return meta, body, end + 1
+
+
+def plain_text_to_markdown(text: str) -> str:
+    """Mark the heading lines of a captured plain-text guide as `##` headings.
+
+    A heading is a short line that does not end like a sentence or list lead-in and is not
+    a list item; blank lines are normalised to one between blocks.
+    """
+    blocks: list[str] = []
+    for raw in text.split("\n"):
+        line = raw.strip()
+        if not line:
+            continue
+        if _looks_like_heading(line):
+            blocks.append(f"## {line}")
+        elif line.startswith(("- ", "* ")) and blocks and blocks[-1].startswith(("- ", "* ")):
+            blocks[-1] += "\n" + line
+        else:
+            blocks.append(line)
+    return "\n\n".join(blocks) + ("\n" if blocks else "")
+
+
+def _looks_like_heading(line: str) -> bool:
+    return len(line) <= 90 and not line.startswith(("- ", "* ", "#")) and not line.endswith((".", ":", ",", ";"))
+
+
+def parse_guide(text: str, path: str) -> Document:
+    """Parse one guide's text into a `Document` (pure: no file access).
+
+    Raises:
+        ParseError: the text is empty, or its front matter is malformed or has bad values.
+    """
+    stem = Path(path).stem
+    suffix = Path(path).suffix.lower()
+    if not text.strip():
+        raise ParseError("the file is empty; write a title and some guide text, or remove it")
+    sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    if suffix == ".txt":
+        title, _, rest = text.lstrip("\ufeff").strip().partition("\n")
+        meta: dict[str, Any] = {"title": title.strip()}
+        body = plain_text_to_markdown(rest)
+    else:
+        meta, body, _ = parse_front_matter(text)
+        meta = dict(meta)
+        if "title" not in meta:
+            meta["title"] = _first_heading(body) or stem.replace("-", " ").replace("_", " ").title()
+    for key in ("title", "role", "source", "summary", "id"):
+        if key in meta and not isinstance(meta[key], str | int | float):
+            raise ParseError(f"front matter key {key!r} must be text, not {type(meta[key]).__name__}", line=_key_line(text, key))
+    title = str(meta["title"]).strip()
+    if not title:
+        raise ParseError("the guide has an empty title", line=_key_line(text, "title"))
+    doc_id = str(meta.get("id", stem)).strip()
+    role = str(meta.get("role", _slug(stem))).strip()
+    if not ROLE_PATTERN.match(role):
+        raise ParseError(
+            f"role {role!r} must be a short slug of lower-case letters, digits and hyphens, such as 'lecturer'",
+            line=_key_line(text, "role"),
+        )
+    if not body.strip():
+        raise ParseError("the guide has a title but no text")
+    return Document(
+        doc_id=doc_id,
+        path=path,
+        title=title,
+        role=role,
+        source=str(meta.get("source", "")).strip(),
+        summary=str(meta.get("summary", "")).strip(),
+        text=body.strip("\n") + "\n",
+        sha256=sha256,
+    )
+
+
+def _first_heading(body: str) -> str | None:
+    for line in body.split("\n"):
+        match = _HEADING.match(line.strip())
+        if match:
+            return match.group(2).strip()
+    return None
+
+
+def _key_line(text: str, key: str) -> int | None:
+    for number, line in enumerate(text.split("\n")[:200], start=1):
+        if line.startswith(f"{key}:"):
+            return number
+    return None
+
+
+def _slug(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return slug[:63] or "guide"
+
+
+def guide_files(corpus_dir: Path) -> list[Path]:
+    """The guide files of a corpus folder, sorted; hidden and editor backup files are left out."""
+    if not corpus_dir.is_dir():
+        return []
+    return sorted(
+        path
+        for path in corpus_dir.iterdir()
+        if path.suffix.lower() in GUIDE_SUFFIXES and not path.name.startswith((".", "~", "#")) and not path.is_dir()
+    )
+
+
+def file_hashes(corpus_dir: Path) -> dict[str, str]:
+    """SHA-256 of every guide file's bytes, by file name; unreadable files hash to ''."""
+    hashes = {}
+    for path in guide_files(corpus_dir):
+        try:
+            hashes[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            hashes[path.name] = ""
+    return hashes
+
+
+def read_guide(path: Path, max_bytes: int = MAX_GUIDE_BYTES) -> Document:
+    """Read and parse one guide file, turning every way it can be bad into a `CorpusError`."""
+    name = path.name
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise CorpusError(
+                f"{name}: the file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit for a guide; split it or remove it",
+                [CorpusProblem(name, f"file too large ({size} bytes)")],
+            )
+        data = path.read_bytes()
+    except OSError as error:
+        message = f"cannot read the file ({error.strerror or error}); check its permissions"
+        raise CorpusError(f"{name}: {message}", [CorpusProblem(name, message)]) from None
+    problem = _decode_problem(data)
+    if problem is not None:
+        raise CorpusError(str(CorpusProblem(name, *problem)), [CorpusProblem(name, *problem)])
+    text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+    try:
+        document = parse_guide(text, name)
+    except ParseError as error:
+        found = CorpusProblem(name, str(error), error.line)
+        raise CorpusError(str(found), [found]) from None
+    # Hash the bytes on disk so staleness checks agree with `file_hashes`.
+    return Document(**{**document.__dict__, "sha256": hashlib.sha256(data).hexdigest()})
+
+
+def _decode_problem(data: bytes) -> tuple[str, int | None] | None:
+    if b"\x00" in data[:8192]:
+        return "the file is binary, not text; only Markdown (.md) and plain-text (.txt) guides can be indexed", None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        return f"the file is not UTF-8 text (bad byte 0x{data[error.start]:02x}); save it as UTF-8", line
+    return None
+
+
+def load_corpus(corpus_dir: Path, skip_invalid: bool = False) -> tuple[list[Document], list[CorpusProblem]]:
+    """Read every guide in `corpus_dir`.
+
+    Args:
+        corpus_dir: the folder of guides.
+        skip_invalid: leave bad files out (and return their problems) instead of raising.
+
+    Raises:
+        CorpusError: the folder is missing or empty, or (without `skip_invalid`) any file is bad.
+    """
+    if not corpus_dir.is_dir():
+        raise CorpusError(f"The corpus folder {corpus_dir} does not exist; create it and add .md guides, or set --corpus.")
+    documents: list[Document] = []
+    problems: list[CorpusProblem] = []
+    for path in guide_files(corpus_dir):
+        try:
+            documents.append(read_guide(path))
+        except CorpusError as error:
+            problems.extend(error.problems)
+    problems.extend(_duplicate_problems(documents))
+    if problems and not skip_invalid:
+        listing = "\n".join(f"  {problem}" for problem in problems)
+        raise CorpusError(
+            f"{len(problems)} guide file(s) cannot be indexed:\n{listing}\n"
+            "Fix them, or build with --skip-invalid to index only the valid guides.",
+            problems,
+        )
+    bad = {problem.path for problem in problems}
+    documents = [doc for doc in documents if doc.path not in bad]
+    if not documents:
+        raise CorpusError(f"No valid guides in {corpus_dir}; add .md or .txt files.", problems)
+    return documents, problems
+
+
+def _duplicate_problems(documents: Iterable[Document]) -> list[CorpusProblem]:
+    first: dict[str, str] = {}
+    problems = []
+    for doc in documents:
+        if doc.doc_id in first:
+            problems.append(CorpusProblem(doc.path, f"duplicate guide id {doc.doc_id!r}, also used by {first[doc.doc_id]}; rename one"))
+        else:
+            first[doc.doc_id] = doc.path
+    return problems

@@ -1,0 +1,113 @@
+"""The question-answering service: one loaded index and model, shared by every session and thread."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from guide.answer import Answer, compose_answer, refusal
+from guide.compare import compose_comparison
+from guide.config import Settings
+from guide.embedding import CrossEncoderReranker, Embedder, SentenceTransformerEmbedder
+from guide.index import LoadedIndex, load_index
+from guide.query import Interpretation, clean_question, interpret
+from guide.retrieval import Hit, Retriever
+
+logger = logging.getLogger(__name__)
+
+QUERY_CACHE_SIZE = 1024
+
+
+@dataclass(frozen=True)
+class _State:
+    index: LoadedIndex
+    retriever: Retriever
+
+
+class Engine:
+    """Answers questions from one index; `reload` swaps in a rebuilt index atomically."""
+
+    def __init__(self, settings: Settings, embedder: Embedder, index: LoadedIndex) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self._state = _State(index, Retriever(index, settings.retrieval))
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
+        self._reranker: CrossEncoderReranker | None = None
+        self._corpus_prefix = f"{settings.corpus_dir.as_posix().rstrip('/')}/"
+
+    @classmethod
+    def load(cls, settings: Settings, embedder: Embedder | None = None) -> Engine:
+        """Load the model (unless given) and the index named by `settings`."""
+        embedder = embedder or SentenceTransformerEmbedder(settings.embedding)
+        return cls(settings, embedder, load_index(settings.index_dir, model=settings.embedding.model))
+
+    @property
+    def index(self) -> LoadedIndex:
+        return self._state.index
+
+    def reload(self) -> None:
+        """Load the live index again; questions already running finish on the old one."""
+        index = load_index(self.settings.index_dir, model=self.settings.embedding.model)
+        self._state = _State(index, Retriever(index, self.settings.retrieval))
+
+    def embed(self, text: str) -> np.ndarray:
+        """The normalised embedding of one query text, cached."""
+        with self._cache_lock:
+            if text in self._cache:
+                self._cache.move_to_end(text)
+                return self._cache[text]
+        vector = self.embedder.encode([text])[0]
+        with self._cache_lock:
+            self._cache[text] = vector
+            while len(self._cache) > QUERY_CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return vector
+
+    def interpret(self, question: str, history: Sequence[str] = ()) -> Interpretation:
+        return interpret(question, history, self.index.roles)
+
+    def search(
+        self, question: str, k: int | None = None, roles: Sequence[str] = (), history: Sequence[str] = ()
+    ) -> tuple[Interpretation, list[Hit]]:
+        """The best passages for a question (and its conversation), best first."""
+        state = self._state
+        return self._search(state, self.interpret(question, history), k, roles)
+
+    def _search(self, state: _State, interpretation: Interpretation, k: int | None, roles: Sequence[str]) -> tuple[Interpretation, list[Hit]]:
+        k = k or self.settings.retrieval.k
+        vector = self.embed(interpretation.query)
+        hits = state.retriever.search(vector, interpretation.query, k, roles=roles, prefer_roles=interpretation.roles)
+        if self.settings.retrieval.reranker and hits:
+            hits = self._rerank(interpretation.query, hits)
+        return interpretation, hits
+
+    def _rerank(self, query: str, hits: list[Hit]) -> list[Hit]:
+        if self._reranker is None:
+            self._reranker = CrossEncoderReranker(self.settings.retrieval.reranker)
+        scores = self._reranker.score(query, [hit.chunk.context_text() for hit in hits])
+        order = np.argsort(-scores, kind="stable")
+        return [
+            Hit(rank=rank, score=float(scores[i]), dense=hits[i].dense, lexical=hits[i].lexical, row=hits[i].row, chunk=hits[i].chunk)
+            for rank, i in enumerate(order, start=1)
+        ]
+
+    def ask(self, question: str, history: Sequence[str] = (), k: int | None = None, roles: Sequence[str] = ()) -> Answer:
+        """A cited answer to `question`, or a refusal that says what the guides cover."""
+        state = self._state
+        cleaned, notice = clean_question(question, self.settings.answer.max_question_chars)
+        if not cleaned:
+            empty = Interpretation(question, "", "")
+            return refusal(question, empty, state.index, [], 0.0, notice, reason="Please type a question about an academic career in machine learning.")
+        interpretation = interpret(cleaned, history, state.index.roles)
+        if interpretation.compare:
+            return compose_comparison(cleaned, interpretation, state.index, self.embed, self._corpus_prefix, notice)
+        interpretation, hits = self._search(state, interpretation, k, roles)
+        vector = self.embed(interpretation.query)
+        return compose_answer(cleaned, interpretation, hits, state.index, vector, self.settings.answer, self._corpus_prefix, notice)
+

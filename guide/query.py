@@ -1,0 +1,218 @@
+"""Understanding a question: the roles it names, its topic, and what it inherits from earlier turns."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+# How people name the shipped roles. "explicit" names pick a role outright; "generic" ones
+# (tenure, faculty, postdoc) only count when no explicit name is present.
+ROLE_TERMS: dict[str, dict[str, list[str]]] = {
+    "assistant-professor": {
+        "explicit": [r"assistant[- ]?prof(?:essor)?(?:s|ships?)?", r"asst\.? prof\w*"],
+        "generic": [r"tenure[- ]track", r"tenure", r"(?:junior )?faculty", r"professorships?", r"professors?"],
+    },
+    "lecturer": {"explicit": [r"lecturers?", r"lectureships?", r"lecturing"], "generic": [r"teaching[- ]focused"]},
+    "clinical-professor": {
+        "explicit": [r"clinical[- ]prof(?:essor)?s?(?:hips?)?", r"clinical (?:faculty|track|academics?)"],
+        "generic": [r"clinical", r"clinicians?", r"medical schools?", r"hospitals?", r"healthcare", r"medicine"],
+    },
+    "researcher": {
+        "explicit": [
+            r"research(?:er)? (?:jobs?|positions?|posts?|roles?|careers?|scientists?|assistants?|fellows?|associates?|staff|track)",
+            r"researchers?",
+            r"research[- ]only",
+        ],
+        "generic": [r"post-?docs?", r"postdoctoral", r"research labs?"],
+    },
+    "phd": {
+        "explicit": [r"ph\.? ?d\.?s?", r"doctorates?", r"doctoral", r"grad(?:uate)? school", r"admits?", r"admissions?"],
+        "generic": [r"dissertations?", r"thesis", r"stipends?"],
+    },
+}
+
+ROLE_LABELS = {
+    "assistant-professor": "assistant professor",
+    "lecturer": "lecturer",
+    "clinical-professor": "clinical professor",
+    "researcher": "research positions",
+    "phd": "PhD",
+}
+
+ASPECTS: dict[str, tuple[str, list[str]]] = {
+    "qualifications": ("Required academic qualifications and degrees", [r"qualif\w*", r"degrees?", r"requirements?", r"credentials?"]),
+    "experience": ("Preferred experience, publications and postdoctoral work", [r"experience", r"publications?", r"papers?"]),
+    "skills": ("Skills and competencies such as programming and mathematics", [r"skills?", r"competenc\w*", r"programming"]),
+    "research focus": ("Research focus and expertise needed", [r"research focus", r"expertise", r"specialis\w*", r"specializ\w*"]),
+    "responsibilities": ("Roles, responsibilities and duties, teaching and mentoring", [r"responsibilit\w*", r"duties", r"day[- ]to[- ]day"]),
+    "career path": ("Career path, advancement, promotion and opportunities", [r"careers?(?: path)?", r"advancement", r"progress\w*", r"promotions?", r"opportunit\w*"]),
+}
+
+_COMPARE = re.compile(r"\b(compare|comparing|comparison|versus|vs\.?|differences?|differ|contrast|side by side)\b", re.I)
+_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*", re.UNICODE)
+# Words that carry no topic of their own in a follow-up such as "And what about lecturers?".
+_FILLER = set(
+    """a an and the what whats what's about how for of to in on at as is are was were be been being do does did
+    so then also too same one ones them they those these that this it its role roles position positions job jobs
+    career careers case please tell me more you your i my we us our can could would should will any anything else
+    with versus vs or but if which who whom whose why when where there here than like instead now again ok okay
+    thanks thank hi hello hey kind sort type become becoming one's someone someone's person people""".split()
+)
+
+
+@dataclass(frozen=True)
+class Interpretation:
+    """How a question was understood; `query` is the text retrieval uses."""
+
+    question: str
+    query: str
+    topic: str
+    roles: tuple[str, ...] = ()
+    roles_from_history: bool = False
+    topic_from_history: bool = False
+    compare: bool = False
+    aspects: tuple[str, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        """Whether anything was carried over from earlier turns."""
+        return self.roles_from_history or self.topic_from_history
+
+    def describe(self) -> str:
+        """A one-line statement of the understood question, for "Interpreted as: …"."""
+        if self.compare:
+            aspects = ", ".join(self.aspects) if self.aspects else "all shared aspects"
+            return f"Compare {' and '.join(role_label(r) for r in self.roles)} on {aspects}"
+        about = f" (about: {', '.join(role_label(r) for r in self.roles)})" if self.roles else ""
+        return f"{self.topic}{about}"
+
+
+def role_label(role: str) -> str:
+    return ROLE_LABELS.get(role, role.replace("-", " "))
+
+
+def _role_patterns(role: str) -> dict[str, list[str]]:
+    if role in ROLE_TERMS:
+        return ROLE_TERMS[role]
+    words = [re.escape(word) for word in role.split("-") if word]
+    return {"explicit": [r"[- ]?".join(words) + r"s?"], "generic": []}
+
+
+def _find(patterns: Iterable[str], text: str) -> list[tuple[int, int]]:
+    spans = []
+    for pattern in patterns:
+        spans.extend(match.span() for match in re.finditer(rf"(?<![\w-])(?:{pattern})(?![\w-])", text, re.I))
+    return spans
+
+
+def detect_roles(text: str, available: Sequence[str]) -> tuple[tuple[str, ...], list[tuple[int, int]]]:
+    """The roles a text names (among `available`), in order of first mention, and the spans naming them."""
+    explicit: dict[str, list[tuple[int, int]]] = {}
+    generic: dict[str, list[tuple[int, int]]] = {}
+    for role in available:
+        patterns = _role_patterns(role)
+        if spans := _find(patterns["explicit"], text):
+            explicit[role] = spans
+        if spans := _find(patterns["generic"], text):
+            generic[role] = spans
+    if "phd" in explicit and len(explicit) > 1:
+        # "Do lecturers need a PhD?" asks about lecturers; the PhD is a requirement.
+        explicit.pop("phd")
+    if explicit:
+        # A generic word inside an explicit name ("clinical" in "clinical professor") is not a second role.
+        for role in list(generic):
+            if role in explicit or all(_inside(span, explicit) for span in generic[role]):
+                generic.pop(role)
+    chosen = explicit or generic
+    if len(chosen) > 1 and not explicit:
+        # Several generic hints ("faculty at a hospital") are too vague to pick one role.
+        chosen = {role: spans for role, spans in chosen.items() if role == "clinical-professor"} or chosen
+    ordered = sorted(chosen, key=lambda role: min(chosen[role])[0])
+    spans = sorted(span for role in ordered for span in explicit.get(role, []))
+    return tuple(ordered), spans
+
+
+def _inside(span: tuple[int, int], found: dict[str, list[tuple[int, int]]]) -> bool:
+    return any(start <= span[0] and span[1] <= end for spans in found.values() for start, end in spans)
+
+
+def detect_aspects(text: str) -> tuple[str, ...]:
+    return tuple(name for name, (_, patterns) in ASPECTS.items() if _find(patterns, text))
+
+
+def content_words(text: str) -> list[str]:
+    """Words of `text` that say what it is about (no fillers, no stop words)."""
+    return [word for word in (w.lower() for w in _WORD.findall(text)) if word not in _FILLER]
+
+
+def clean_question(text: str, max_chars: int) -> tuple[str, str | None]:
+    """The question with control characters removed and whitespace folded, cut to `max_chars`.
+
+    Returns:
+        The cleaned question and a notice for the user when it was cut (else None).
+    """
+    text = "".join(" " if unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"} and ch not in "\u200d" else ch for ch in text)
+    text = re.sub(r"\s+", " ", text).strip()
+    if len(text) > max_chars:
+        cut = text[:max_chars].rsplit(" ", 1)[0] if " " in text[:max_chars] else text[:max_chars]
+        return cut, f"Your question was {len(text):,} characters long; only the first {len(cut):,} were used."
+    return text, None
+
+
+def _without_roles(text: str, spans: list[tuple[int, int]]) -> str:
+    if not spans:
+        return text
+    pieces, position = [], 0
+    for start, end in spans:
+        pieces.append(text[position:start])
+        position = end
+    pieces.append(text[position:])
+    result = "".join(pieces)
+    # Drop articles and prepositions left dangling where a role name was removed.
+    result = re.sub(r"\b(?:for|as|of|to become|become|be|being)?\s*\b(?:an?|the)\s*(?=[?.!,]|$)", "", result, flags=re.I)
+    result = re.sub(r"\b(?:for|as|of|and|about)\s*(?=[?.!,]|$)", "", result, flags=re.I)
+    return re.sub(r"\s+([?.!,])", r"\1", re.sub(r"\s{2,}", " ", result)).strip()
+
+
+def interpret(question: str, history: Sequence[str] = (), available_roles: Sequence[str] = ()) -> Interpretation:
+    """Understand `question` in the light of the earlier questions of the conversation.
+
+    A question without a topic of its own ("And for a lecturer?") takes the topic of the
+    previous turn; one that names no role takes the roles of the previous turn.
+    """
+    previous: Interpretation | None = None
+    for earlier in history:
+        if earlier and earlier.strip():
+            previous = _interpret_one(earlier, previous, available_roles)
+    return _interpret_one(question, previous, available_roles)
+
+
+def _interpret_one(question: str, previous: Interpretation | None, available: Sequence[str]) -> Interpretation:
+    roles, spans = detect_roles(question, available)
+    topic = _without_roles(question, spans) or question
+    compare = bool(_COMPARE.search(question)) and len(roles) >= 2
+    aspects = detect_aspects(question)
+    if compare:
+        return Interpretation(question, question, topic, roles, compare=True, aspects=aspects)
+    has_topic = bool(content_words(_strip_spans(question, spans)))
+    if previous is not None and not has_topic:
+        new_roles = roles or previous.roles
+        if previous.compare and not roles:
+            return Interpretation(question, previous.query, previous.topic, previous.roles, True, True, True, previous.aspects)
+        query = _query(previous.topic, new_roles)
+        return Interpretation(question, query, previous.topic, new_roles, not roles, True, False, previous.aspects)
+    if previous is not None and not roles and previous.roles and has_topic:
+        return Interpretation(question, _query(question, previous.roles), question, previous.roles, True, False, False, aspects)
+    return Interpretation(question, question, topic, roles, aspects=aspects)
+
+
+def _strip_spans(text: str, spans: list[tuple[int, int]]) -> str:
+    for start, end in sorted(spans, reverse=True):
+        text = text[:start] + " " + text[end:]
+    return text
+
+
+def _query(topic: str, roles: Sequence[str]) -> str:
+    return f"{topic} ({', '.join(role_label(role) for role in roles)})" if roles else topic
