@@ -36,7 +36,14 @@ class Citation:
     highlights: tuple[tuple[int, int], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {"n": self.n, "doc_id": self.doc_id, "title": self.title, "section": self.section, "path": self.path, "snippet": self.snippet}
+        return {
+            "n": self.n,
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "section": self.section,
+            "path": self.path,
+            "snippet": self.snippet,
+        }
 
 
 @dataclass(frozen=True)
@@ -57,7 +64,10 @@ class Comparison:
             "roles": list(self.roles),
             "columns": list(self.labels),
             "rows": [
-                {"aspect": row.aspect, "cells": [None if cell is None else {"text": cell[0], "n": cell[1]} for cell in row.cells]}
+                {
+                    "aspect": row.aspect,
+                    "cells": [None if cell is None else {"text": cell[0], "n": cell[1]} for cell in row.cells],
+                }
                 for row in self.rows
             ],
         }
@@ -101,7 +111,9 @@ def confidence_from_score(score: float, settings: AnswerSettings) -> float:
     return 1.0 / (1.0 + math.exp(-settings.confidence_slope * (score - settings.refusal_threshold)))
 
 
-def make_citation(index: LoadedIndex, row: int, n: int, highlights: Sequence[tuple[int, int]], corpus_prefix: str) -> Citation:
+def make_citation(
+    index: LoadedIndex, row: int, n: int, highlights: Sequence[tuple[int, int]], corpus_prefix: str
+) -> Citation:
     chunk = index.chunks[row]
     document = index.documents[chunk.doc_id]
     return Citation(
@@ -118,11 +130,24 @@ def make_citation(index: LoadedIndex, row: int, n: int, highlights: Sequence[tup
     )
 
 
-def refusal(question: str, interpretation: Interpretation, index: LoadedIndex, hits: Sequence[Hit], confidence: float, notice: str | None = None, reason: str | None = None) -> Answer:
+def refusal(
+    question: str,
+    interpretation: Interpretation,
+    index: LoadedIndex,
+    hits: Sequence[Hit],
+    confidence: float,
+    notice: str | None = None,
+    reason: str | None = None,
+) -> Answer:
     """A plain "not in the guides" answer that names what the guides do cover and the closest sections."""
     titles = sorted({doc.title for doc in index.documents.values()})
     closest = tuple(dict.fromkeys(f"{hit.chunk.title} — {hit.chunk.section}" for hit in hits[:3]))
-    text = (reason or "I could not find an answer to that in the career guides.") + " The guides cover: " + "; ".join(titles) + "."
+    text = (
+        (reason or "I could not find an answer to that in the career guides.")
+        + " The guides cover: "
+        + "; ".join(titles)
+        + "."
+    )
     if closest:
         text += " The closest sections are: " + "; ".join(closest) + "."
     return Answer(question, interpretation, text, refused=True, confidence=confidence, closest=closest, notice=notice)
@@ -164,7 +189,15 @@ def compose_answer(
         highlights.setdefault(hit.row, []).append((span.start, span.end))
         parts.append(f"{_as_sentence(span.text)} [{n}]")
     citations = tuple(make_citation(index, row, n, highlights[row], corpus_prefix) for row, n in numbers.items())
-    return Answer(question, interpretation, " ".join(parts), refused=False, confidence=confidence, citations=citations, notice=notice)
+    return Answer(
+        question,
+        interpretation,
+        " ".join(parts),
+        refused=False,
+        confidence=confidence,
+        citations=citations,
+        notice=notice,
+    )
 
 
 def select_sentences(

@@ -12,7 +12,24 @@ _HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
 _LIST_MARKER = re.compile(r"^[ \t]*(?:[-*+]|\d{1,3}[.)])[ \t]+")
 # A sentence ends at . ! or ? followed by space and a capital, digit, quote or bracket.
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)]*\s+(?=[A-Z0-9\"“‘(\[$£€])")
-_ABBREVIATIONS = {"e.g", "i.e", "etc", "vs", "dr", "mr", "mrs", "ms", "prof", "st", "u.s", "u.k", "al", "no", "approx", "fig"}
+_ABBREVIATIONS = {
+    "e.g",
+    "i.e",
+    "etc",
+    "vs",
+    "dr",
+    "mr",
+    "mrs",
+    "ms",
+    "prof",
+    "st",
+    "u.s",
+    "u.k",
+    "al",
+    "no",
+    "approx",
+    "fig",
+}
 
 
 @dataclass(frozen=True)

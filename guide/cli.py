@@ -37,9 +37,15 @@ def handles_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option("--corpus", type=click.Path(path_type=Path), help="Folder of guides [env GUIDE_CORPUS_DIR; default corpus/].")
-@click.option("--index", "index_dir", type=click.Path(path_type=Path), help="Index folder [env GUIDE_INDEX_DIR; default index/].")
-@click.option("--config", type=click.Path(path_type=Path), help="Settings file [env GUIDE_CONFIG; default guide.yaml if present].")
+@click.option(
+    "--corpus", type=click.Path(path_type=Path), help="Folder of guides [env GUIDE_CORPUS_DIR; default corpus/]."
+)
+@click.option(
+    "--index", "index_dir", type=click.Path(path_type=Path), help="Index folder [env GUIDE_INDEX_DIR; default index/]."
+)
+@click.option(
+    "--config", type=click.Path(path_type=Path), help="Settings file [env GUIDE_CONFIG; default guide.yaml if present]."
+)
 @click.version_option(package_name="guide")
 @click.pass_context
 def main(ctx: click.Context, corpus: Path | None, index_dir: Path | None, config: Path | None) -> None:
@@ -140,7 +146,12 @@ def status(quiet: bool, as_json: bool) -> None:
     state = index_status(settings)
     code = 2 if state.error else 0 if state.fresh else 1
     if as_json:
-        click.echo(json.dumps({"exists": state.exists, "fresh": state.fresh, "reasons": state.reasons, "manifest": state.manifest}, indent=2))
+        click.echo(
+            json.dumps(
+                {"exists": state.exists, "fresh": state.fresh, "reasons": state.reasons, "manifest": state.manifest},
+                indent=2,
+            )
+        )
     elif not quiet:
         if state.error:
             click.echo(f"Error: {state.error}", err=True)
@@ -150,8 +161,12 @@ def status(quiet: bool, as_json: bool) -> None:
             manifest = state.manifest or {}
             counts = manifest.get("counts", {})
             click.echo(f"Index:    {settings.index_dir}")
-            click.echo(f"Guides:   {counts.get('documents')}   Chunks: {counts.get('chunks')}   Sentences: {counts.get('spans')}")
-            click.echo(f"Model:    {manifest.get('model')} ({manifest.get('dimension')} dimensions, {manifest.get('index', {}).get('type')} index)")
+            click.echo(
+                f"Guides:   {counts.get('documents')}   Chunks: {counts.get('chunks')}   Sentences: {counts.get('spans')}"
+            )
+            click.echo(
+                f"Model:    {manifest.get('model')} ({manifest.get('dimension')} dimensions, {manifest.get('index', {}).get('type')} index)"
+            )
             click.echo(f"Built at: {manifest.get('built_at')}")
             click.echo("Status:   fresh" if state.fresh else f"Status:   out of date: {'; '.join(state.reasons)}")
             for label, names in (("changed", state.changed), ("added", state.added), ("removed", state.removed)):
@@ -211,10 +226,26 @@ def _check_batch_source(batch: str | None) -> None:
 @click.option("--k", "k", type=click.IntRange(1, 100), help="How many passages (default from settings: 5).")
 @click.option("--role", "roles", multiple=True, help="Only passages from guides of this role (repeatable).")
 @click.option("--history", multiple=True, help="An earlier question of the conversation (repeatable, oldest first).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON: {query, hits: [{rank, score, doc_id, title, role, section, path, text}]}.")
-@click.option("--batch", type=str, help="Read JSON Lines {question, history} from FILE ('-' for stdin); write one JSON object per line.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print JSON: {query, hits: [{rank, score, doc_id, title, role, section, path, text}]}.",
+)
+@click.option(
+    "--batch",
+    type=str,
+    help="Read JSON Lines {question, history} from FILE ('-' for stdin); write one JSON object per line.",
+)
 @handles_errors
-def search(question: str | None, k: int | None, roles: tuple[str, ...], history: tuple[str, ...], as_json: bool, batch: str | None) -> None:
+def search(
+    question: str | None,
+    k: int | None,
+    roles: tuple[str, ...],
+    history: tuple[str, ...],
+    as_json: bool,
+    batch: str | None,
+) -> None:
     """Show the passages of the guides that best match QUESTION."""
     _require_question(question, batch)
     _check_batch_source(batch)
@@ -277,12 +308,30 @@ def _check_roles(roles: tuple[str, ...], available: list[str]) -> None:
 @main.command()
 @click.argument("question", required=False)
 @click.option("--history", multiple=True, help="An earlier question of the conversation (repeatable, oldest first).")
-@click.option("--k", "k", type=click.IntRange(1, 100), help="How many passages to draw from (default from settings: 5).")
+@click.option(
+    "--k", "k", type=click.IntRange(1, 100), help="How many passages to draw from (default from settings: 5)."
+)
 @click.option("--role", "roles", multiple=True, help="Only answer from guides of this role (repeatable).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON: {question, answer, refused, confidence, citations: [{n, doc_id, title, section, path, snippet}]}.")
-@click.option("--batch", type=str, help="Read JSON Lines {question, history} from FILE ('-' for stdin); write one JSON object per line.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print JSON: {question, answer, refused, confidence, citations: [{n, doc_id, title, section, path, snippet}]}.",
+)
+@click.option(
+    "--batch",
+    type=str,
+    help="Read JSON Lines {question, history} from FILE ('-' for stdin); write one JSON object per line.",
+)
 @handles_errors
-def ask(question: str | None, history: tuple[str, ...], k: int | None, roles: tuple[str, ...], as_json: bool, batch: str | None) -> None:
+def ask(
+    question: str | None,
+    history: tuple[str, ...],
+    k: int | None,
+    roles: tuple[str, ...],
+    as_json: bool,
+    batch: str | None,
+) -> None:
     """Answer QUESTION from the guides, citing each sentence's source as [n]."""
     _require_question(question, batch)
     _check_batch_source(batch)
@@ -329,7 +378,17 @@ def chat(port: int) -> None:
     settings = _settings()
     os.environ["GUIDE_CORPUS_DIR"] = str(settings.corpus_dir.resolve())
     os.environ["GUIDE_INDEX_DIR"] = str(settings.index_dir.resolve())
-    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port), "--browser.gatherUsageStats", "false"]
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     os.execvp(command[0], command)
 
 

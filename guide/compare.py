@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import numpy as np
 
@@ -57,7 +57,16 @@ def compose_comparison(
     # Confidence of a table: the share of its cells the guides could fill.
     cells = [cell for row in rows for cell in row.cells]
     filled = sum(cell is not None for cell in cells) / len(cells) if cells else 0.0
-    return Answer(question, interpretation, "\n".join(lines), refused=False, confidence=filled, citations=citations, notice=notice, comparison=comparison)
+    return Answer(
+        question,
+        interpretation,
+        "\n".join(lines),
+        refused=False,
+        confidence=filled,
+        citations=citations,
+        notice=notice,
+        comparison=comparison,
+    )
 
 
 def _best_span(index: LoadedIndex, role: str, aspect: str, vector: np.ndarray) -> tuple[int, int] | None:

@@ -102,7 +102,12 @@ def load_settings(
         for key, value in _flatten(_read_yaml(Path(path or CONFIG_FILE))):
             settings = set_value(settings, key, value)
     env_values = {key: environ[name] for name, key in ENVIRONMENT.items() if environ.get(name)}
-    for key, value in {**env_values, **(overrides or {})}.items():
+    return apply_overrides(settings, {**env_values, **(overrides or {})})
+
+
+def apply_overrides(settings: Settings, overrides: dict[str, Any]) -> Settings:
+    """`settings` with dotted keys changed; None values are left out."""
+    for key, value in overrides.items():
         if value is not None:
             settings = set_value(settings, key, value)
     return settings
@@ -114,7 +119,9 @@ def set_value(settings: Any, dotted_key: str, value: Any, _prefix: str = "") -> 
     full = _prefix + head
     names = [f.name for f in fields(settings)]
     if head not in names:
-        raise ConfigError(f"Unknown setting {_prefix + dotted_key!r}; allowed here: {', '.join(_prefix + n for n in names)}.")
+        raise ConfigError(
+            f"Unknown setting {_prefix + dotted_key!r}; allowed here: {', '.join(_prefix + n for n in names)}."
+        )
     current = getattr(settings, head)
     if dataclasses.is_dataclass(current):
         if not rest:

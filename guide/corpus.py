@@ -59,7 +59,7 @@ def parse_front_matter(text: str) -> tuple[dict[str, Any], str, int]:
     lines = text.split("\n")
     if not lines or lines[0].rstrip() != "---":
         return {}, text, 0
-    for end, line in enumerate(lines[1:], start=1):
+    for end, line in enumerate(lines[1:], start=1):  # noqa: B007 (used after the loop)
         if line.rstrip() in ("---", "..."):
             break
     else:
@@ -128,7 +128,9 @@ def parse_guide(text: str, path: str) -> Document:
             meta["title"] = _first_heading(body) or stem.replace("-", " ").replace("_", " ").title()
     for key in ("title", "role", "source", "summary", "id"):
         if key in meta and not isinstance(meta[key], str | int | float):
-            raise ParseError(f"front matter key {key!r} must be text, not {type(meta[key]).__name__}", line=_key_line(text, key))
+            raise ParseError(
+                f"front matter key {key!r} must be text, not {type(meta[key]).__name__}", line=_key_line(text, key)
+            )
     title = str(meta["title"]).strip()
     if not title:
         raise ParseError("the guide has an empty title", line=_key_line(text, "title"))
@@ -201,10 +203,8 @@ def read_guide(path: Path, max_bytes: int = MAX_GUIDE_BYTES) -> Document:
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise CorpusError(
-                f"{name}: the file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit for a guide; split it or remove it",
-                [CorpusProblem(name, f"file too large ({size} bytes)")],
-            )
+            message = f"the file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit for a guide; split it or remove it"
+            raise CorpusError(f"{name}: {message}", [CorpusProblem(name, message)])
         data = path.read_bytes()
     except OSError as error:
         message = f"cannot read the file ({error.strerror or error}); check its permissions"
@@ -244,7 +244,9 @@ def load_corpus(corpus_dir: Path, skip_invalid: bool = False) -> tuple[list[Docu
         CorpusError: the folder is missing or empty, or (without `skip_invalid`) any file is bad.
     """
     if not corpus_dir.is_dir():
-        raise CorpusError(f"The corpus folder {corpus_dir} does not exist; create it and add .md guides, or set --corpus.")
+        raise CorpusError(
+            f"The corpus folder {corpus_dir} does not exist; create it and add .md guides, or set --corpus."
+        )
     documents: list[Document] = []
     problems: list[CorpusProblem] = []
     for path in guide_files(corpus_dir):
@@ -272,7 +274,11 @@ def _duplicate_problems(documents: Iterable[Document]) -> list[CorpusProblem]:
     problems = []
     for doc in documents:
         if doc.doc_id in first:
-            problems.append(CorpusProblem(doc.path, f"duplicate guide id {doc.doc_id!r}, also used by {first[doc.doc_id]}; rename one"))
+            problems.append(
+                CorpusProblem(
+                    doc.path, f"duplicate guide id {doc.doc_id!r}, also used by {first[doc.doc_id]}; rename one"
+                )
+            )
         else:
             first[doc.doc_id] = doc.path
     return problems

@@ -76,7 +76,9 @@ class SentenceTransformerEmbedder:
                 f"Cannot load the embedding model {settings.model!r} offline ({type(error).__name__}: {error}). "
                 "Set embedding.model to a sentence-transformers model folder on this machine."
             ) from None
-        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        dimension = (
+            getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        )
         self.dimension = int(dimension())
         # Hugging Face tokenizers are not safe to share between threads.
         self._lock = threading.Lock()

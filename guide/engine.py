@@ -79,7 +79,9 @@ class Engine:
         state = self._state
         return self._search(state, self.interpret(question, history), k, roles)
 
-    def _search(self, state: _State, interpretation: Interpretation, k: int | None, roles: Sequence[str]) -> tuple[Interpretation, list[Hit]]:
+    def _search(
+        self, state: _State, interpretation: Interpretation, k: int | None, roles: Sequence[str]
+    ) -> tuple[Interpretation, list[Hit]]:
         k = k or self.settings.retrieval.k
         vector = self.embed(interpretation.query)
         hits = state.retriever.search(vector, interpretation.query, k, roles=roles, prefer_roles=interpretation.roles)
@@ -93,21 +95,39 @@ class Engine:
         scores = self._reranker.score(query, [hit.chunk.context_text() for hit in hits])
         order = np.argsort(-scores, kind="stable")
         return [
-            Hit(rank=rank, score=float(scores[i]), dense=hits[i].dense, lexical=hits[i].lexical, row=hits[i].row, chunk=hits[i].chunk)
+            Hit(
+                rank=rank,
+                score=float(scores[i]),
+                dense=hits[i].dense,
+                lexical=hits[i].lexical,
+                row=hits[i].row,
+                chunk=hits[i].chunk,
+            )
             for rank, i in enumerate(order, start=1)
         ]
 
-    def ask(self, question: str, history: Sequence[str] = (), k: int | None = None, roles: Sequence[str] = ()) -> Answer:
+    def ask(
+        self, question: str, history: Sequence[str] = (), k: int | None = None, roles: Sequence[str] = ()
+    ) -> Answer:
         """A cited answer to `question`, or a refusal that says what the guides cover."""
         state = self._state
         cleaned, notice = clean_question(question, self.settings.answer.max_question_chars)
         if not cleaned:
             empty = Interpretation(question, "", "")
-            return refusal(question, empty, state.index, [], 0.0, notice, reason="Please type a question about an academic career in machine learning.")
+            return refusal(
+                question,
+                empty,
+                state.index,
+                [],
+                0.0,
+                notice,
+                reason="Please type a question about an academic career in machine learning.",
+            )
         interpretation = interpret(cleaned, history, state.index.roles)
         if interpretation.compare:
             return compose_comparison(cleaned, interpretation, state.index, self.embed, self._corpus_prefix, notice)
         interpretation, hits = self._search(state, interpretation, k, roles)
         vector = self.embed(interpretation.query)
-        return compose_answer(cleaned, interpretation, hits, state.index, vector, self.settings.answer, self._corpus_prefix, notice)
-
+        return compose_answer(
+            cleaned, interpretation, hits, state.index, vector, self.settings.answer, self._corpus_prefix, notice
+        )

@@ -253,7 +253,9 @@ def index_status(settings: Settings) -> IndexStatus:
     if changed or added or removed:
         reasons.append("the corpus changed since the index was built")
     if manifest.get("model") != settings.embedding.model:
-        reasons.append(f"the model setting is {settings.embedding.model!r} but the index was built with {manifest.get('model')!r}")
+        reasons.append(
+            f"the model setting is {settings.embedding.model!r} but the index was built with {manifest.get('model')!r}"
+        )
     if manifest.get("chunking") != dataclasses.asdict(settings.chunking):
         reasons.append("the chunking settings changed since the index was built")
     return IndexStatus(True, not reasons, manifest, changed, added, removed, reasons)
@@ -322,14 +324,20 @@ def build_index(
                 report_progress("embedding", done[0] / max(total, 1))
             return np.concatenate(batches) if batches else np.zeros((0, embedder.dimension), np.float32)
 
-        chunk_vectors, chunks_reused = _vectors_for(chunk_keys, [c.context_text() for c in chunks], previous, "chunks", embed, embedder.dimension)
-        span_vectors, spans_reused = _vectors_for(span_keys, [span_context(s) for s in spans], previous, "spans", embed, embedder.dimension)
+        chunk_vectors, chunks_reused = _vectors_for(
+            chunk_keys, [c.context_text() for c in chunks], previous, "chunks", embed, embedder.dimension
+        )
+        span_vectors, spans_reused = _vectors_for(
+            span_keys, [span_context(s) for s in spans], previous, "spans", embed, embedder.dimension
+        )
 
         report_progress("indexing", 0.9)
         parameters = index_parameters(len(chunks), settings.index)
         vector_index = VectorIndex.build(chunk_vectors, parameters) if parameters["type"] != "flat" else None
 
-        report = BuildReport(path=index_dir, documents=len(documents), chunks=len(chunks), spans=len(spans), skipped=skipped)
+        report = BuildReport(
+            path=index_dir, documents=len(documents), chunks=len(chunks), spans=len(spans), skipped=skipped
+        )
         old_files = previous["manifest"].get("files", {}) if previous else {}
         new_files = {doc.path: doc.sha256 for doc in documents}
         report.guides_added = sorted(new_files.keys() - old_files.keys())
@@ -440,7 +448,9 @@ def _npy_bytes(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def _write_generation(index_dir: Path, files: dict[str, bytes], manifest: dict[str, Any], vector_index: VectorIndex | None) -> Path:
+def _write_generation(
+    index_dir: Path, files: dict[str, bytes], manifest: dict[str, Any], vector_index: VectorIndex | None
+) -> Path:
     """Write a new generation beside the live one, then switch `CURRENT` to it atomically."""
     _remove_leftovers(index_dir)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")

@@ -28,7 +28,14 @@ ROLE_TERMS: dict[str, dict[str, list[str]]] = {
         "generic": [r"post-?docs?", r"postdoctoral", r"research labs?"],
     },
     "phd": {
-        "explicit": [r"ph\.? ?d\.?s?", r"doctorates?", r"doctoral", r"grad(?:uate)? school", r"admits?", r"admissions?"],
+        "explicit": [
+            r"ph\.? ?d\.?s?",
+            r"doctorates?",
+            r"doctoral",
+            r"grad(?:uate)? school",
+            r"admits?",
+            r"admissions?",
+        ],
         "generic": [r"dissertations?", r"thesis", r"stipends?"],
     },
 }
@@ -42,15 +49,35 @@ ROLE_LABELS = {
 }
 
 ASPECTS: dict[str, tuple[str, list[str]]] = {
-    "qualifications": ("Required academic qualifications and degrees", [r"qualif\w*", r"degrees?", r"requirements?", r"credentials?"]),
-    "experience": ("Preferred experience, publications and postdoctoral work", [r"experience", r"publications?", r"papers?"]),
-    "skills": ("Skills and competencies such as programming and mathematics", [r"skills?", r"competenc\w*", r"programming"]),
-    "research focus": ("Research focus and expertise needed", [r"research focus", r"expertise", r"specialis\w*", r"specializ\w*"]),
-    "responsibilities": ("Roles, responsibilities and duties, teaching and mentoring", [r"responsibilit\w*", r"duties", r"day[- ]to[- ]day"]),
-    "career path": ("Career path, advancement, promotion and opportunities", [r"careers?(?: path)?", r"advancement", r"progress\w*", r"promotions?", r"opportunit\w*"]),
+    "qualifications": (
+        "Required academic qualifications and degrees",
+        [r"qualif\w*", r"degrees?", r"requirements?", r"credentials?"],
+    ),
+    "experience": (
+        "Preferred experience, publications and postdoctoral work",
+        [r"experience", r"publications?", r"papers?"],
+    ),
+    "skills": (
+        "Skills and competencies such as programming and mathematics",
+        [r"skills?", r"competenc\w*", r"programming"],
+    ),
+    "research focus": (
+        "Research focus and expertise needed",
+        [r"research focus", r"expertise", r"specialis\w*", r"specializ\w*"],
+    ),
+    "responsibilities": (
+        "Roles, responsibilities and duties, teaching and mentoring",
+        [r"responsibilit\w*", r"duties", r"day[- ]to[- ]day"],
+    ),
+    "career path": (
+        "Career path, advancement, promotion and opportunities",
+        [r"careers?(?: path)?", r"advancement", r"progress\w*", r"promotions?", r"opportunit\w*"],
+    ),
 }
 
-_COMPARE = re.compile(r"\b(compare|comparing|comparison|versus|vs\.?|differences?|differ|contrast|side by side)\b", re.I)
+_COMPARE = re.compile(
+    r"\b(compare|comparing|comparison|versus|vs\.?|differences?|differ|contrast|side by side)\b", re.I
+)
 _WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*", re.UNICODE)
 # Words that carry no topic of their own in a follow-up such as "And what about lecturers?".
 _FILLER = set(
@@ -153,7 +180,9 @@ def clean_question(text: str, max_chars: int) -> tuple[str, str | None]:
     Returns:
         The cleaned question and a notice for the user when it was cut (else None).
     """
-    text = "".join(" " if unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"} and ch not in "\u200d" else ch for ch in text)
+    text = "".join(
+        " " if unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"} and ch not in "\u200d" else ch for ch in text
+    )
     text = re.sub(r"\s+", " ", text).strip()
     if len(text) > max_chars:
         cut = text[:max_chars].rsplit(" ", 1)[0] if " " in text[:max_chars] else text[:max_chars]
@@ -171,7 +200,9 @@ def _without_roles(text: str, spans: list[tuple[int, int]]) -> str:
     pieces.append(text[position:])
     result = "".join(pieces)
     # Drop articles and prepositions left dangling where a role name was removed.
-    result = re.sub(r"\b(?:for|as|of|to become|become|be|being)?\s*\b(?:an?|the)\s*(?=[?.!,]|$)", "", result, flags=re.I)
+    result = re.sub(
+        r"\b(?:for|as|of|to become|become|be|being)?\s*\b(?:an?|the)\s*(?=[?.!,]|$)", "", result, flags=re.I
+    )
     result = re.sub(r"\b(?:for|as|of|and|about)\s*(?=[?.!,]|$)", "", result, flags=re.I)
     return re.sub(r"\s+([?.!,])", r"\1", re.sub(r"\s{2,}", " ", result)).strip()
 
@@ -200,11 +231,15 @@ def _interpret_one(question: str, previous: Interpretation | None, available: Se
     if previous is not None and not has_topic:
         new_roles = roles or previous.roles
         if previous.compare and not roles:
-            return Interpretation(question, previous.query, previous.topic, previous.roles, True, True, True, previous.aspects)
+            return Interpretation(
+                question, previous.query, previous.topic, previous.roles, True, True, True, previous.aspects
+            )
         query = _query(previous.topic, new_roles)
         return Interpretation(question, query, previous.topic, new_roles, not roles, True, False, previous.aspects)
     if previous is not None and not roles and previous.roles and has_topic:
-        return Interpretation(question, _query(question, previous.roles), question, previous.roles, True, False, False, aspects)
+        return Interpretation(
+            question, _query(question, previous.roles), question, previous.roles, True, False, False, aspects
+        )
     return Interpretation(question, question, topic, roles, aspects=aspects)
 
 

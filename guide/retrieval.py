@@ -55,7 +55,9 @@ class Retriever:
     def __init__(self, index: LoadedIndex, settings: RetrievalSettings) -> None:
         self.index = index
         self.settings = settings
-        self.lexical = LexicalIndex([chunk.context_text() for chunk in index.chunks]) if settings.lexical_weight > 0 else None
+        self.lexical = (
+            LexicalIndex([chunk.context_text() for chunk in index.chunks]) if settings.lexical_weight > 0 else None
+        )
 
     def search(
         self,

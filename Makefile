@@ -1,0 +1,46 @@
+# Two commands set everything up: `make run` (the app) and `make test` (the tests).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8501
+
+.PHONY: install run index test lint bench browser clean
+
+install: $(STAMP)
+
+# torch is installed first and pinned: the CPU build lies on this machine's disk, while an
+# unpinned torch would pull several GB of CUDA packages.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+# Build the index when it is missing, damaged or out of date (status exits non-zero then).
+index: install
+	@$(BIN)/guide status --quiet || $(BIN)/guide build
+
+run: index
+	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+
+# Debian's Chromium for the real-browser test; installed only when missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium and chromium-driver for the browser test"; \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+test: install browser
+	$(BIN)/ruff check guide tests app.py bench
+	$(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff check guide tests app.py bench
+
+bench: index
+	$(BIN)/python bench/bench.py
+
+clean:
+	rm -rf $(VENV) index/gen-* index/CURRENT .pytest_cache .ruff_cache .hypothesis

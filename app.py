@@ -1,0 +1,216 @@
+"""The chat app: `streamlit run app.py` (or `make run`). It only renders; the logic is in `guide/`."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from guide.config import Settings, load_settings
+from guide.errors import GuideError
+from guide.feedback import append_record, automatic_kind, feedback_record
+from guide.index import index_status
+from guide.query import role_label
+from guide.render import answer_markdown, comparison_rows, conversation_markdown, escape_markdown, passage_markdown
+
+STARTERS = [
+    "How long is the tenure track for an assistant professor?",
+    "What qualifications do I need to become a machine learning lecturer?",
+    "What GPA do PhD admits usually have?",
+    "How much postdoc experience do research jobs expect?",
+    "Compare a lecturer and an assistant professor",
+]
+BADGES = {
+    "high": ("High confidence", "green"),
+    "medium": ("Medium confidence", "orange"),
+    "low": ("Low confidence", "red"),
+}
+
+st.set_page_config(page_title="Guide: academic careers in machine learning", page_icon="🎓", layout="wide")
+
+
+@st.cache_resource(show_spinner="Loading the embedding model…")
+def get_embedder(model: str, _settings: Settings):
+    from guide.embedding import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder(_settings.embedding)
+
+
+@st.cache_resource(show_spinner="Loading the index…")
+def get_engine(index_dir: str, model: str, _settings: Settings):
+    from guide.engine import Engine
+    from guide.index import load_index
+
+    return Engine(_settings, get_embedder(model, _settings), load_index(_settings.index_dir, model=model))
+
+
+def engine_or_error(settings: Settings):
+    try:
+        return get_engine(str(settings.index_dir), settings.embedding.model, settings), None
+    except GuideError as error:
+        return None, str(error)
+
+
+def rebuild(settings: Settings, engine) -> None:
+    from guide.index import build_index
+
+    bar = st.progress(0.0, text="Rebuilding the index…")
+    try:
+        report = build_index(
+            settings,
+            get_embedder(settings.embedding.model, settings),
+            progress=lambda phase, f: bar.progress(min(f, 1.0), text=f"Rebuilding: {phase}…"),
+        )
+    except GuideError as error:
+        bar.empty()
+        st.session_state.build_error = str(error)
+        return
+    st.session_state.build_error = None
+    st.session_state.build_message = (
+        f"Rebuilt: {report.documents} guides, {report.chunks} chunks ({report.chunks_added} new or changed, "
+        f"{report.chunks_removed} removed, {report.chunks_reused} reused)."
+    )
+    if engine is not None:
+        engine.reload()
+    else:
+        get_engine.clear()
+    st.rerun()
+
+
+def rebuild_button(settings: Settings, engine, key: str) -> None:
+    if settings.ui.allow_rebuild:
+        if st.button("Rebuild index", key=key, type="primary"):
+            rebuild(settings, engine)
+    else:
+        st.caption("Rebuilding is turned off here; ask the maintainer to run `guide build`.")
+
+
+@st.dialog("Source in context", width="large")
+def show_source(engine, doc_id: str, start: int, end: int, highlights: tuple) -> None:
+    document = engine.index.documents[doc_id]
+    st.markdown(f"**{escape_markdown(document.title)}**")
+    st.caption(escape_markdown(document.path))
+    st.markdown(passage_markdown(document.text, 0, highlights or ((start, end),)))
+
+
+def render_answer(engine, answer, key: str) -> None:
+    if answer.notice:
+        st.info(answer.notice)
+    if answer.interpretation.changed or answer.interpretation.compare:
+        st.caption(f"Interpreted as: {escape_markdown(answer.interpretation.describe())}")
+    if not answer.refused:
+        label, color = BADGES[answer.level]
+        st.badge(f"{label} ({answer.confidence:.2f})", color=color)
+    if answer.comparison is not None:
+        st.markdown(escape_markdown(answer.text.split("\n")[0]))
+        st.table(comparison_rows(answer.comparison))
+    else:
+        st.markdown(answer_markdown(answer))
+    for citation in answer.citations:
+        with st.expander(f"\\[{citation.n}\\] {escape_markdown(citation.title)} — {escape_markdown(citation.section)}"):
+            st.markdown(passage_markdown(citation.snippet, citation.start, citation.highlights))
+            st.caption(escape_markdown(citation.path))
+            if engine is not None and citation.doc_id in engine.index.documents:
+                if st.button("Open in guide", key=f"{key}-open-{citation.n}"):
+                    show_source(engine, citation.doc_id, citation.start, citation.end, citation.highlights)
+    if answer.interpretation.query:
+        rating = st.feedback("thumbs", key=f"{key}-feedback")
+        recorded = st.session_state.setdefault("rated", {})
+        if rating is not None and recorded.get(key) != rating:
+            recorded[key] = rating
+            kind = "thumbs-up" if rating == 1 else "thumbs-down"
+            append_record(settings.feedback_file, feedback_record(kind, answer))
+
+
+def sidebar(settings: Settings, engine, error: str | None):
+    with st.sidebar:
+        st.header("Index")
+        status = index_status(settings)
+        if engine is not None:
+            manifest = engine.index.manifest
+            counts = manifest.get("counts", {})
+            st.markdown(
+                f"**Guides:** {counts.get('documents')} · **Chunks:** {counts.get('chunks')}  \n"
+                f"**Model:** {escape_markdown(str(manifest.get('model')))}  \n"
+                f"**Built:** {escape_markdown(str(manifest.get('built_at')))}"
+            )
+            st.markdown("**Status:** " + ("fresh" if status.fresh else "out of date"))
+        if st.session_state.get("build_message"):
+            st.success(st.session_state.build_message)
+        if engine is not None:
+            rebuild_button(settings, engine, "sidebar-rebuild")
+        st.header("Answer from")
+        roles = engine.index.roles if engine is not None else []
+        choice = st.selectbox(
+            "Guides", ["All roles", *roles], format_func=lambda r: r if r == "All roles" else role_label(r).capitalize()
+        )
+        k = st.slider("Passages to draw from", 1, 10, settings.retrieval.k)
+        st.header("Try asking")
+        for number, question in enumerate(STARTERS):
+            if st.button(question, key=f"starter-{number}", use_container_width=True):
+                st.session_state.pending = question
+        messages = st.session_state.get("messages", [])
+        if messages:
+            st.download_button(
+                "Download conversation (Markdown)",
+                conversation_markdown(messages),
+                file_name="career-guide-conversation.md",
+                mime="text/markdown",
+            )
+            if st.button("Clear conversation"):
+                st.session_state.messages = []
+                st.rerun()
+    return status, ([] if choice == "All roles" else [choice]), k
+
+
+def guide_browser(engine) -> None:
+    documents = sorted(engine.index.documents.values(), key=lambda doc: doc.title)
+    chosen = st.selectbox("Guide", documents, format_func=lambda doc: doc.title)
+    if chosen is not None:
+        st.caption(
+            f"{escape_markdown(role_label(chosen.role))} · {escape_markdown(chosen.path)} · {escape_markdown(chosen.source)}"
+        )
+        st.markdown(passage_markdown(chosen.text))
+
+
+settings = load_settings()
+st.session_state.setdefault("messages", [])
+engine, error = engine_or_error(settings)
+status, role_filter, k = sidebar(settings, engine, error)
+
+st.title("Academic careers in machine learning")
+st.caption("Answers come only from the career guides, and every sentence cites its source.")
+
+if st.session_state.get("build_error"):
+    st.error(st.session_state.build_error)
+if error is not None:
+    st.error(error)
+    rebuild_button(settings, None, "error-rebuild")
+    st.stop()
+if not status.fresh and status.error is None:
+    st.warning("The guides changed since the index was built: " + escape_markdown("; ".join(status.reasons)) + ".")
+    rebuild_button(settings, engine, "stale-rebuild")
+
+chat_tab, guides_tab = st.tabs(["Chat", "Guides"])
+with guides_tab:
+    guide_browser(engine)
+
+prompt = st.chat_input("Ask about PhDs, research posts, lecturer or professor jobs…")
+question = prompt if prompt is not None else st.session_state.pop("pending", None)
+
+with chat_tab:
+    for number, message in enumerate(st.session_state.messages):
+        with st.chat_message(message["role"]):
+            if message["role"] == "user":
+                st.markdown(escape_markdown(message["content"]))
+            else:
+                render_answer(engine, message["answer"], f"answer-{number}")
+    if question is not None:
+        history = [m["content"] for m in st.session_state.messages if m["role"] == "user"]
+        with st.chat_message("user"):
+            st.markdown(escape_markdown(question) or "*(empty question)*")
+        with st.chat_message("assistant"):
+            answer = engine.ask(question, history=history, k=k, roles=role_filter)
+            number = len(st.session_state.messages) + 1
+            render_answer(engine, answer, f"answer-{number}")
+        st.session_state.messages += [{"role": "user", "content": question}, {"role": "assistant", "answer": answer}]
+        if (kind := automatic_kind(answer)) is not None:
+            append_record(settings.feedback_file, feedback_record(kind, answer))

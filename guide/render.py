@@ -1,0 +1,121 @@
+"""Markdown for the app and for exports, with every piece of corpus or user text escaped.
+
+Streamlit renders Markdown (never raw HTML unless asked to); escaping every ASCII punctuation
+mark makes corpus and user text appear literally: no links, images, formatting, LaTeX,
+colour directives or tags.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from guide.answer import Answer, Comparison
+
+_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&\"'=^%@])")
+_HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
+_LIST = re.compile(r"^([ \t]*)[-*+][ \t]+")
+HIGHLIGHT = ":orange-background[{}]"
+
+
+def escape_markdown(text: str) -> str:
+    """`text` as Markdown that displays exactly those characters (line breaks kept)."""
+    escaped = _PUNCTUATION.sub(r"\\\1", text)
+    return escaped.replace("\n", "  \n")
+
+
+def _escape_with_highlights(text: str, base: int, highlights: Sequence[tuple[int, int]]) -> str:
+    """Escape one line of text starting at offset `base`, wrapping highlighted ranges."""
+    marks = sorted(
+        (max(start, base), min(end, base + len(text)))
+        for start, end in highlights
+        if start < base + len(text) and end > base
+    )
+    pieces, cursor = [], base
+    for start, end in marks:
+        if start < cursor:
+            start = cursor
+        if start >= end:
+            continue
+        pieces.append(escape_markdown(text[cursor - base : start - base]))
+        pieces.append(HIGHLIGHT.format(escape_markdown(text[start - base : end - base])))
+        cursor = end
+    pieces.append(escape_markdown(text[cursor - base :]))
+    return "".join(pieces)
+
+
+def passage_markdown(text: str, base: int = 0, highlights: Sequence[tuple[int, int]] = ()) -> str:
+    """Markdown of a guide passage or a whole guide (`text` starts at offset `base` of its guide).
+
+    Headings become bold lines, list items stay list items, and the ranges in `highlights`
+    (offsets into the guide) are highlighted.
+    """
+    out = []
+    position = base
+    for line in text.split("\n"):
+        heading = _HEADING.match(line)
+        item = _LIST.match(line)
+        if heading:
+            start = position + heading.start(2)
+            out.append(f"\n**{_escape_with_highlights(heading.group(2), start, highlights)}**\n")
+        elif item:
+            start = position + item.end()
+            out.append(f"- {_escape_with_highlights(line[item.end() :], start, highlights)}")
+        elif line.strip():
+            out.append(_escape_with_highlights(line, position, highlights) + "\n")
+        else:
+            out.append("")
+        position += len(line) + 1
+    return "\n".join(out).strip()
+
+
+def answer_markdown(answer: Answer) -> str:
+    """The answer text, escaped, one paragraph per line."""
+    return "\n\n".join(escape_markdown(line) for line in answer.text.split("\n") if line.strip())
+
+
+def comparison_rows(comparison: Comparison) -> list[dict[str, str]]:
+    """Rows for a table: the aspect, then one cell per role ("excerpt [n]", or a dash)."""
+    rows = []
+    for row in comparison.rows:
+        record = {"Aspect": row.aspect.capitalize()}
+        for label, cell in zip(comparison.labels, row.cells, strict=True):
+            record[label.capitalize()] = "—" if cell is None else f"{cell[0]} [{cell[1]}]"
+        rows.append(record)
+    return rows
+
+
+def conversation_markdown(messages: Sequence[dict[str, Any]]) -> str:
+    """A conversation as a Markdown document, each answer followed by its sources."""
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    lines = ["# Conversation with the career guide", "", f"Exported {stamp}.", ""]
+    for message in messages:
+        if message["role"] == "user":
+            lines += [f"## Question: {escape_markdown(message['content'])}", ""]
+            continue
+        answer: Answer = message["answer"]
+        if answer.interpretation.changed:
+            lines += [f"*Interpreted as: {escape_markdown(answer.interpretation.describe())}*", ""]
+        if answer.comparison is not None:
+            rows = comparison_rows(answer.comparison)
+            header = list(rows[0]) if rows else []
+            lines += ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+            lines += ["| " + " | ".join(escape_markdown(row[key]) for key in header) + " |" for row in rows]
+            lines.append("")
+        else:
+            lines += [answer_markdown(answer), ""]
+        if not answer.refused:
+            lines += [f"Confidence: {answer.level} ({answer.confidence:.2f})", ""]
+        if answer.citations:
+            lines += ["Sources:", ""]
+            for citation in answer.citations:
+                lines.append(
+                    f"{citation.n}. {escape_markdown(citation.title)} — {escape_markdown(citation.section)} ({escape_markdown(citation.path)})"
+                )
+                quoted = "\n".join(
+                    "   > " + escape_markdown(line) for line in citation.snippet.split("\n") if line.strip()
+                )
+                lines += [quoted, ""]
+    return "\n".join(lines).rstrip() + "\n"
