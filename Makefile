@@ -23,7 +23,7 @@ index: install
 	@$(BIN)/guide status --quiet || $(BIN)/guide build
 
 run: index
-	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false --client.toolbarMode minimal
 
 # Debian's Chromium for the real-browser test; installed only when missing.
 browser:

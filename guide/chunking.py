@@ -130,10 +130,13 @@ def _add_span(spans: list[tuple[int, int]], body: str, start: int, end: int, bas
         spans.append((base + start + lead, base + start + lead + len(stripped)))
 
 
+_LEADING_SYMBOLS = re.compile(r"^[^\w(\[\"'“‘]+", re.UNICODE)
+
+
 def section_label(headings: tuple[str, ...]) -> str:
-    """The heading path shown in citations, leaving out the guide's own top heading."""
+    """The heading path shown in citations: without the guide's own top heading or leading emoji."""
     shown = headings[1:] if len(headings) > 1 else headings
-    return " > ".join(shown)
+    return " > ".join(_LEADING_SYMBOLS.sub("", title) or title for title in shown)
 
 
 def document_spans(document: Document) -> list[Span]:

@@ -8,7 +8,7 @@ import numpy as np
 
 from guide.answer import Answer, Citation, Comparison, ComparisonRow, make_citation
 from guide.index import LoadedIndex
-from guide.query import ASPECTS, Interpretation, role_label
+from guide.query import ASPECTS, Interpretation, content_words, role_label
 
 CELL_CHARS = 240
 # Added to a sentence's similarity when its section heading names the aspect.
@@ -82,8 +82,12 @@ def _best_span(index: LoadedIndex, role: str, aspect: str, vector: np.ndarray) -
         scores = index.span_vectors[first:last] @ vector
         if any(word in chunk.section.lower() for word in keywords):
             scores = scores + HEADING_BONUS
+        for offset, span in enumerate(index.spans[first:last]):
+            # A lead-in ("Core skills include:") or a fragment says nothing on its own.
+            if span.text.rstrip().endswith(":") or len(content_words(span.text)) < 4:
+                scores[offset] = -np.inf
         offset = int(np.argmax(scores))
-        if best is None or scores[offset] > best[0]:
+        if np.isfinite(scores[offset]) and (best is None or scores[offset] > best[0]):
             best = (float(scores[offset]), first + offset, chunk_row)
     return None if best is None else (best[1], best[2])
 

@@ -59,7 +59,7 @@ class RetrievalSettings:
 @dataclass(frozen=True)
 class AnswerSettings:
     # Calibrated on eval/questions.yaml by `guide eval --calibrate`; see README.
-    refusal_threshold: float = 0.35
+    refusal_threshold: float = 0.25
     confidence_slope: float = 14.0
     max_sentences: int = 3
     max_question_chars: int = 2000

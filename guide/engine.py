@@ -15,7 +15,7 @@ from guide.compare import compose_comparison
 from guide.config import Settings
 from guide.embedding import CrossEncoderReranker, Embedder, SentenceTransformerEmbedder
 from guide.index import LoadedIndex, load_index
-from guide.query import Interpretation, clean_question, interpret
+from guide.query import Interpretation, clean_question, expand_query, interpret
 from guide.retrieval import Hit, Retriever
 
 logger = logging.getLogger(__name__)
@@ -83,8 +83,8 @@ class Engine:
         self, state: _State, interpretation: Interpretation, k: int | None, roles: Sequence[str]
     ) -> tuple[Interpretation, list[Hit]]:
         k = k or self.settings.retrieval.k
-        vector = self.embed(interpretation.query)
-        hits = state.retriever.search(vector, interpretation.query, k, roles=roles, prefer_roles=interpretation.roles)
+        query = expand_query(interpretation.query)
+        hits = state.retriever.search(self.embed(query), query, k, roles=roles, prefer_roles=interpretation.roles)
         if self.settings.retrieval.reranker and hits:
             hits = self._rerank(interpretation.query, hits)
         return interpretation, hits
@@ -127,7 +127,7 @@ class Engine:
         if interpretation.compare:
             return compose_comparison(cleaned, interpretation, state.index, self.embed, self._corpus_prefix, notice)
         interpretation, hits = self._search(state, interpretation, k, roles)
-        vector = self.embed(interpretation.query)
+        vector = self.embed(expand_query(interpretation.query))
         return compose_answer(
             cleaned, interpretation, hits, state.index, vector, self.settings.answer, self._corpus_prefix, notice
         )

@@ -75,6 +75,17 @@ ASPECTS: dict[str, tuple[str, list[str]]] = {
     ),
 }
 
+# Abbreviations and everyday words that the guides spell differently; added to the retrieval query.
+EXPANSIONS: dict[str, str] = {
+    r"gpa": "grade point average",
+    r"post-?docs?": "postdoctoral",
+    r"pay|paid|earn(?:s|ings)?|wages?": "salary",
+    r"h-?index": "citations",
+    r"(?:ai|ml) conferences?": "NeurIPS ICML",
+    r"tenure clock": "tenure-track years",
+    r"grants?": "grant funding",
+}
+
 _COMPARE = re.compile(
     r"\b(compare|comparing|comparison|versus|vs\.?|differences?|differ|contrast|side by side)\b", re.I
 )
@@ -241,6 +252,12 @@ def _interpret_one(question: str, previous: Interpretation | None, available: Se
             question, _query(question, previous.roles), question, previous.roles, True, False, False, aspects
         )
     return Interpretation(question, question, topic, roles, aspects=aspects)
+
+
+def expand_query(text: str) -> str:
+    """`text` with the guides' wording added for abbreviations and everyday words it uses."""
+    extra = [words for pattern, words in EXPANSIONS.items() if _find([pattern], text) and words.lower() not in text.lower()]
+    return f"{text} ({'; '.join(extra)})" if extra else text
 
 
 def _strip_spans(text: str, spans: list[tuple[int, int]]) -> str:

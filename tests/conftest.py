@@ -37,7 +37,12 @@ class FakeEmbedder:
 
 
 def make_settings(tmp_path: Path, corpus: Path, model: str = "fake", **overrides: object) -> Settings:
-    values = {"corpus_dir": corpus, "index_dir": tmp_path / "index", "feedback_file": tmp_path / "feedback.jsonl", "embedding.model": model}
+    values = {
+        "corpus_dir": corpus,
+        "index_dir": tmp_path / "index",
+        "feedback_file": tmp_path / "feedback.jsonl",
+        "embedding.model": model,
+    }
     values.update(overrides)
     return apply_overrides(Settings(), values)
 

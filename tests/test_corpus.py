@@ -38,8 +38,17 @@ def test_malformed_front_matter_names_the_problem(text, message, line):
 
 
 def test_markdown_guide_fields():
-    doc = parse_guide("---\ntitle: Lecturer Jobs\nrole: lecturer\nsource: s\nsummary: sum\n---\n\n# Lecturer\n\nBody text.\n", "lect.md")
-    assert (doc.doc_id, doc.title, doc.role, doc.source, doc.summary) == ("lect", "Lecturer Jobs", "lecturer", "s", "sum")
+    doc = parse_guide(
+        "---\ntitle: Lecturer Jobs\nrole: lecturer\nsource: s\nsummary: sum\n---\n\n# Lecturer\n\nBody text.\n",
+        "lect.md",
+    )
+    assert (doc.doc_id, doc.title, doc.role, doc.source, doc.summary) == (
+        "lect",
+        "Lecturer Jobs",
+        "lecturer",
+        "s",
+        "sum",
+    )
     assert doc.text == "# Lecturer\n\nBody text.\n"
 
 
@@ -50,13 +59,19 @@ def test_markdown_without_front_matter_takes_title_from_heading_and_role_from_na
 
 
 def test_plain_text_guide_first_line_is_title_and_headings_are_marked():
-    doc = parse_guide("Research Fellow Guide\nWhat the role is\nA fellow does research. It is fun.\n- item one\n- item two\n", "fellow.txt")
+    doc = parse_guide(
+        "Research Fellow Guide\nWhat the role is\nA fellow does research. It is fun.\n- item one\n- item two\n",
+        "fellow.txt",
+    )
     assert doc.title == "Research Fellow Guide"
     assert doc.text == "## What the role is\n\nA fellow does research. It is fun.\n\n- item one\n- item two\n"
 
 
 def test_plain_text_to_markdown_keeps_sentences_and_lists():
-    assert plain_text_to_markdown("Heading\nA sentence.\nLead in:\n- a\n") == "## Heading\n\nA sentence.\n\nLead in:\n\n- a\n"
+    assert (
+        plain_text_to_markdown("Heading\nA sentence.\nLead in:\n- a\n")
+        == "## Heading\n\nA sentence.\n\nLead in:\n\n- a\n"
+    )
 
 
 @pytest.mark.parametrize(

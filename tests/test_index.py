@@ -34,7 +34,7 @@ def test_loaded_index_matches_the_build(settings, fake_embedder):
     index = load_index(settings.index_dir, model="fake")
     assert sorted(index.documents) == ["lecturer", "phd"]
     assert index.vectors.size == len(index.chunks)
-    for chunk, (first, last) in zip(index.chunks, index.chunk_spans):
+    for chunk, (first, last) in zip(index.chunks, index.chunk_spans, strict=True):
         spans = index.spans[first:last]
         assert spans and all(chunk.start <= s.start and s.end <= chunk.end for s in spans)
         assert " ".join(s.text for s in spans) in chunk.text.replace("\n\n", " ") or spans[0].text in chunk.text

@@ -1,0 +1,90 @@
+"""Retrieval and answers on the shipped guides with the real embedding model."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.model
+
+CASES = [
+    ("How long is the tenure track for an assistant professor?", "assistant-professor", "5-7 years"),
+    ("What GPA do people admitted to ML PhD programs usually have?", "phd", "3.5/4.0"),
+    ("How many years of postdoc do machine learning lecturer posts prefer?", "lecturer", "1-3 years"),
+    ("Which programming skills does a clinical professor in ML need?", "clinical-professor", "Python"),
+    ("How much postdoctoral experience do ML research jobs look for?", "researcher", "postdoctoral experience"),
+]
+
+
+def _valid_citations(answer) -> None:
+    used = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
+    assert used == {c.n for c in answer.citations}
+    for citation in answer.citations:
+        document = answer and citation.snippet
+        assert document
+        for start, end in citation.highlights:
+            assert citation.start <= start < end <= citation.end
+
+
+@pytest.mark.parametrize(("question", "role", "fact"), CASES)
+def test_questions_retrieve_the_right_guide_and_answer_with_valid_citations(engine, question, role, fact):
+    _, hits = engine.search(question)
+    assert hits[0].chunk.role == role
+    answer = engine.ask(question)
+    assert not answer.refused
+    assert fact in answer.text
+    assert answer.citations[0].role == role
+    _valid_citations(answer)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What is the capital of Mongolia?", "How do I bake sourdough bread?", "Who won the football world cup in 2018?"],
+)
+def test_off_topic_questions_are_refused_and_name_what_the_guides_cover(engine, question):
+    answer = engine.ask(question)
+    assert answer.refused and not answer.citations
+    assert "could not find" in answer.text
+    assert "PhD Jobs in Machine Learning" in answer.text
+
+
+def test_role_filter_keeps_only_that_guide(engine):
+    _, hits = engine.search("What qualifications are needed?", roles=["lecturer"], k=5)
+    assert hits and all(hit.chunk.role == "lecturer" for hit in hits)
+
+
+def test_follow_up_answers_from_the_inherited_role(engine):
+    answer = engine.ask("What GPA do admits have?", history=["How do I get into a machine learning PhD?"])
+    assert answer.citations[0].role == "phd" and "3.5/4.0" in answer.text
+
+
+def test_comparison_table_has_a_cited_cell_per_role_and_aspect(engine):
+    answer = engine.ask("Compare a lecturer and an assistant professor")
+    table = answer.comparison
+    assert table.roles == ("lecturer", "assistant-professor")
+    assert {row.aspect for row in table.rows} >= {"qualifications", "experience", "skills", "career path"}
+    numbers = {c.n: c for c in answer.citations}
+    for row in table.rows:
+        for role, cell in zip(table.roles, row.cells, strict=True):
+            assert cell is not None
+            assert numbers[cell[1]].role == role
+            assert (
+                cell[0].rstrip(" …") in numbers[cell[1]].snippet.replace("\n", " ")
+                or cell[0][:40] in numbers[cell[1]].snippet
+            )
+    _valid_citations(answer)
+
+
+@pytest.mark.parametrize("question", ["", "   \n\t ", "\x00\x01"])
+def test_empty_questions_get_a_clear_reply(engine, question):
+    answer = engine.ask(question)
+    assert answer.refused and "Please type a question" in answer.text
+
+
+def test_very_long_and_odd_questions_are_answered_safely(engine):
+    long = engine.ask("What GPA do PhD admits have? " + "x" * 100_000)
+    assert long.notice and "only the first" in long.notice
+    for odd in ["🎓🎓🎓", "Что нужно для PhD?", "<script>alert(1)</script>", "**bold** [x](http://e)"]:
+        answer = engine.ask(odd)
+        assert isinstance(answer.text, str) and answer.text

@@ -1,0 +1,184 @@
+"""The `guide` command line: JSON shapes, batches, exit codes."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from guide.cli import main
+
+SEARCH_HIT_KEYS = {
+    "rank": int,
+    "score": float,
+    "doc_id": str,
+    "title": str,
+    "role": str,
+    "section": str,
+    "path": str,
+    "text": str,
+}
+CITATION_KEYS = {"n": int, "doc_id": str, "title": str, "section": str, "path": str, "snippet": str}
+
+
+@pytest.fixture
+def run(shipped_index):
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None):
+        folders = ["--corpus", str(shipped_index.corpus_dir), "--index", str(shipped_index.index_dir)]
+        return runner.invoke(main, [*folders, *args], input=input, catch_exceptions=False)
+
+    return invoke
+
+
+def check_search_shape(data: dict) -> None:
+    assert set(data) == {"query", "hits"} and isinstance(data["query"], str)
+    assert data["hits"]
+    for rank, hit in enumerate(data["hits"], start=1):
+        assert set(hit) == set(SEARCH_HIT_KEYS)
+        assert all(isinstance(hit[key], kind) for key, kind in SEARCH_HIT_KEYS.items())
+        assert hit["rank"] == rank and hit["path"].endswith(".md")
+
+
+def check_ask_shape(data: dict) -> None:
+    assert (
+        {"question", "answer", "refused", "confidence", "citations"}
+        <= set(data)
+        <= {"question", "answer", "refused", "confidence", "citations", "comparison"}
+    )
+    assert (
+        isinstance(data["answer"], str) and isinstance(data["refused"], bool) and isinstance(data["confidence"], float)
+    )
+    for citation in data["citations"]:
+        assert set(citation) == set(CITATION_KEYS)
+        assert all(isinstance(citation[key], kind) for key, kind in CITATION_KEYS.items())
+    used = {int(n) for n in re.findall(r"\[(\d+)\]", data["answer"])}
+    assert used == {citation["n"] for citation in data["citations"]}
+
+
+pytestmark = pytest.mark.model
+
+
+def test_search_json_shape(run):
+    result = run("search", "How long is the tenure track?", "--k", "3", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    check_search_shape(data)
+    assert len(data["hits"]) == 3 and data["hits"][0]["role"] == "assistant-professor"
+
+
+def test_ask_json_shape(run):
+    result = run("ask", "How long is the tenure track for an assistant professor?", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    check_ask_shape(data)
+    assert not data["refused"] and "5-7 years" in data["answer"]
+    assert data["citations"][0]["doc_id"] == "assistant-professor"
+
+
+def test_ask_refusal_json(run):
+    data = json.loads(run("ask", "What is the capital of Mongolia?", "--json").stdout)
+    check_ask_shape(data)
+    assert data["refused"] and data["citations"] == []
+
+
+def test_ask_with_history(run):
+    result = run(
+        "ask", "And for a lecturer?", "--history", "How much postdoc experience does an assistant professor need?"
+    )
+    assert result.exit_code == 0
+    assert "Interpreted as:" in result.stdout and "lecturer" in result.stdout
+    assert "[1]" in result.stdout and "Sources:" in result.stdout
+
+
+BATCH = [
+    {"question": "What GPA do PhD admits have?", "history": []},
+    {"question": "And for a clinical professor?", "history": ["What programming skills does a lecturer need?"]},
+    {"question": "What is the capital of Mongolia?"},
+]
+
+
+def test_ask_batch_writes_one_json_object_per_line(run, tmp_path):
+    batch = tmp_path / "questions.jsonl"
+    batch.write_text("\n".join(json.dumps(item) for item in BATCH) + "\n")
+    result = run("ask", "--batch", str(batch))
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.strip().split("\n")
+    assert len(lines) == 3
+    answers = [json.loads(line) for line in lines]
+    for answer in answers:
+        check_ask_shape(answer)
+    assert "3.5/4.0" in answers[0]["answer"]
+    assert answers[1]["citations"][0]["doc_id"] == "clinical-professor"
+    assert answers[2]["refused"]
+
+
+def test_search_batch_from_stdin(run):
+    result = run("search", "--batch", "-", input="\n".join(json.dumps(item) for item in BATCH))
+    assert result.exit_code == 0, result.output
+    results = [json.loads(line) for line in result.stdout.strip().split("\n")]
+    assert [r["query"] for r in results] == [item["question"] for item in BATCH]
+    for data in results:
+        check_search_shape(data)
+
+
+def test_batch_with_bad_lines_reports_them_and_fails(run, tmp_path):
+    batch = tmp_path / "bad.jsonl"
+    batch.write_text('{"question": "What GPA do PhD admits have?"}\nnot json\n{"history": []}\n')
+    result = run("ask", "--batch", str(batch))
+    assert result.exit_code == 1
+    lines = [json.loads(line) for line in result.stdout.strip().split("\n")]
+    assert "answer" in lines[0] and "line 2 is not JSON" in lines[1]["error"] and "line 3" in lines[2]["error"]
+
+
+def test_usage_errors_exit_non_zero_without_traceback(run, tmp_path):
+    assert run("ask").exit_code == 2
+    missing = run("ask", "--batch", str(tmp_path / "nope.jsonl"))
+    assert missing.exit_code == 1 and "does not exist" in missing.stderr
+    unknown = run("search", "x", "--role", "astronaut")
+    assert unknown.exit_code == 2 and "Unknown role astronaut" in unknown.stderr
+    empty = run("ask", "   ")
+    assert empty.exit_code == 2 and "Please type a question" in empty.stdout
+
+
+def test_status_of_the_built_index(run):
+    result = run("status")
+    assert result.exit_code == 0 and "fresh" in result.stdout and "Guides:   5" in result.stdout
+
+
+def test_missing_index_is_a_clear_error(tmp_path, shipped_index):
+    result = CliRunner().invoke(
+        main, ["--corpus", str(shipped_index.corpus_dir), "--index", str(tmp_path / "none"), "ask", "hi"]
+    )
+    assert result.exit_code == 2 and "No index" in result.stderr and "guide build" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_build_reports_what_changed_and_a_bad_guide_stops_it(tmp_path, shipped_index):
+    import shutil
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(shipped_index.corpus_dir, corpus)
+    runner = CliRunner()
+    folders = ["--corpus", str(corpus), "--index", str(tmp_path / "index")]
+    first = runner.invoke(main, [*folders, "build"])
+    assert first.exit_code == 0, first.output
+    assert "5 added" in first.stdout and "0 reused" in first.stdout
+    lecturer = corpus / "lecturer.md"
+    lecturer.write_text(lecturer.read_text().replace("1-3 years", "2-4 years"))
+    second = runner.invoke(main, [*folders, "build", "--json"])
+    report = json.loads(second.stdout)
+    assert report["guides_changed"] == ["lecturer.md"] and report["chunks_reused"] > 50 and 0 < report["embedded"] < 10
+
+    generation = (tmp_path / "index" / "CURRENT").read_text()
+    (corpus / "broken.md").write_bytes(b"---\ntitle: [oops\n---\ntext")
+    failed = runner.invoke(main, [*folders, "build"])
+    assert failed.exit_code == 1 and "broken.md" in failed.stderr and "Traceback" not in failed.output
+    assert (tmp_path / "index" / "CURRENT").read_text() == generation
+    skipped = runner.invoke(main, [*folders, "build", "--skip-invalid"])
+    assert skipped.exit_code == 0 and "Skipped broken.md" in skipped.stderr
+    stale = runner.invoke(main, [*folders, "status"])
+    assert stale.exit_code == 0, stale.output

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from guide.answer import Answer, Citation
+from guide.query import Interpretation
+from guide.render import HIGHLIGHT, answer_markdown, conversation_markdown, escape_markdown, passage_markdown
+
+
+def _unescape(markdown: str) -> str:
+    import re
+
+    return re.sub(r"\\(.)", r"\1", markdown.replace("  \n", "\n"))
+
+
+def test_escaping_keeps_every_character_literal():
+    nasty = "<script>alert('x')</script> **bold** [link](http://x) ![img](http://y) $x$ :red[hi] # h | a"
+    escaped = escape_markdown(nasty)
+    assert "<script>" not in escaped and "](" not in escaped and "**" not in escaped and ":red[" not in escaped
+    assert _unescape(escaped) == nasty
+
+
+def test_passage_highlights_the_cited_sentence_only():
+    text = "First sentence. Second sentence.\n- item <b>x</b>"
+    markdown = passage_markdown(text, base=100, highlights=[(116, 132)])
+    assert HIGHLIGHT.format(escape_markdown("Second sentence.")) in markdown
+    assert markdown.startswith("First sentence\\. ")
+    assert "- item \\<b\\>x\\</b\\>" in markdown
+
+
+def test_headings_in_a_guide_become_bold_escaped_lines():
+    assert passage_markdown("## Pay *now*\n\nText.") == "**Pay \\*now\\***\n\n\nText\\."
+
+
+def _answer(text: str) -> Answer:
+    citation = Citation(1, "d", "T<i>", "r", "S", "corpus/d.md", "snippet <script>", 0, 7)
+    return Answer(
+        "q <b>", Interpretation("q <b>", "q", "q"), text, refused=False, confidence=0.9, citations=(citation,)
+    )
+
+
+def test_answer_and_export_escape_corpus_and_user_text():
+    answer = _answer("Use <script>alert(1)</script> now [1]")
+    assert "<script>" not in answer_markdown(answer)
+    exported = conversation_markdown([{"role": "user", "content": "q <b>"}, {"role": "assistant", "answer": answer}])
+    assert "<script>" not in exported and "<b>" not in exported and "<i>" not in exported
+    assert "Sources:" in exported and "corpus/d\\.md" in exported and "Confidence: high (0.90)" in exported
