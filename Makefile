@@ -33,11 +33,11 @@ browser:
 	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
 test: install browser
-	$(BIN)/ruff check guide tests app.py bench
+	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 
 lint: install
-	$(BIN)/ruff check guide tests app.py bench
+	$(BIN)/ruff check .
 
 bench: index
 	$(BIN)/python bench/bench.py

@@ -365,6 +365,69 @@ def _print_answer(answer: Any) -> None:
             click.echo("    " + citation.snippet.replace("\n", "\n    "))
 
 
+@main.command(name="eval")
+@click.option(
+    "--set", "question_set", type=click.Path(path_type=Path), help="YAML question set [default: eval/questions.yaml]."
+)
+@click.option(
+    "--k", "k", type=click.IntRange(1, 100), default=5, show_default=True, help="Passages retrieved per question."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures and failures as JSON.")
+@click.option(
+    "--calibrate", is_flag=True, help="Also print the refusal threshold and confidence slope the data suggest."
+)
+@click.option("--check", is_flag=True, help="Exit with status 1 when a figure misses its target.")
+@handles_errors
+def evaluate_command(question_set: Path | None, k: int, as_json: bool, calibrate: bool, check: bool) -> None:
+    """Measure answer quality on a question set: hit@1, hit@3, MRR, facts in answers, citations, refusals."""
+    from guide.evaluation import DEFAULT_SET, evaluate, load_question_set, shortfalls, summarise
+    from guide.evaluation import calibrate as calibrate_outcomes
+
+    questions = load_question_set(question_set or DEFAULT_SET)
+    engine = _engine(_settings())
+    outcomes = evaluate(engine, questions, k=k)
+    summary = summarise(outcomes)
+    failures = [
+        {"question": o.item.question, "history": list(o.item.history), "problems": o.problems}
+        for o in outcomes
+        if o.problems
+    ]
+    missed = shortfalls(summary)
+    if as_json:
+        data = {"summary": summary, "failures": failures, "missed_targets": missed}
+        if calibrate:
+            data["calibration"] = calibrate_outcomes(outcomes)
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        click.echo(
+            f"{summary['questions']} questions: {summary['in_scope']} in scope ({summary['follow_ups']} follow-ups), {summary['out_of_scope']} out of scope"
+        )
+        rows = [
+            ("hit@1", summary["hit@1"]),
+            ("hit@3", summary["hit@3"]),
+            ("MRR", summary["mrr"]),
+            ("expected fact in answer", summary["fact_in_answer"]),
+            ("citations valid", summary["citations_valid"]),
+            ("out-of-scope refused", summary["out_of_scope_refused"]),
+            ("in-scope wrongly refused", summary["in_scope_refused"]),
+            ("confidence, right answers (mean)", summary["confidence_right_mean"]),
+            ("confidence, wrong answers (mean)", summary["confidence_wrong_mean"]),
+            ("confidence AUROC right vs wrong", summary["confidence_auroc"]),
+        ]
+        for name, value in rows:
+            click.echo(f"  {name:<34} {value:.3f}")
+        for failure in failures:
+            turn = f"{' / '.join(failure['history'])} -> " if failure["history"] else ""
+            click.echo(f"\nFAIL {turn}{failure['question']}")
+            for problem in failure["problems"]:
+                click.echo(f"  - {problem}")
+        if calibrate:
+            click.echo("\nCalibration: " + ", ".join(f"{k}={v}" for k, v in calibrate_outcomes(outcomes).items()))
+        click.echo("\nAll targets met." if not missed else "\nMissed targets: " + "; ".join(missed))
+    if check and missed:
+        sys.exit(1)
+
+
 @main.command()
 @click.option("--port", type=int, default=8501, show_default=True, help="Port to serve the app on.")
 @handles_errors

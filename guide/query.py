@@ -256,7 +256,9 @@ def _interpret_one(question: str, previous: Interpretation | None, available: Se
 
 def expand_query(text: str) -> str:
     """`text` with the guides' wording added for abbreviations and everyday words it uses."""
-    extra = [words for pattern, words in EXPANSIONS.items() if _find([pattern], text) and words.lower() not in text.lower()]
+    extra = [
+        words for pattern, words in EXPANSIONS.items() if _find([pattern], text) and words.lower() not in text.lower()
+    ]
     return f"{text} ({'; '.join(extra)})" if extra else text
 
 
