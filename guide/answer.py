@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
-from guide.config import AnswerSettings
+from guide.config import AnswerSettings, Settings
 from guide.index import LoadedIndex
 from guide.query import Interpretation, content_words
-from guide.retrieval import Hit
+from guide.retrieval import Hit, Retrieval
 
 # How far below the best sentence another may score and still join the answer.
 SENTENCE_MARGIN = 0.06
+# How much a sentence loses for each point its passage scores below the top passage.
+PASSAGE_RANK_WEIGHT = 0.5
 MAX_ANSWER_CHARS = 650
 
 
@@ -111,6 +110,11 @@ def confidence_from_score(score: float, settings: AnswerSettings) -> float:
     return 1.0 / (1.0 + math.exp(-settings.confidence_slope * (score - settings.refusal_threshold)))
 
 
+def relevance(hits: Sequence[Hit]) -> float:
+    """How close the guides come to the question: the best dense similarity among the hits."""
+    return max((hit.dense for hit in hits), default=0.0)
+
+
 def make_citation(
     index: LoadedIndex, row: int, n: int, highlights: Sequence[tuple[int, int]], corpus_prefix: str
 ) -> Citation:
@@ -156,10 +160,9 @@ def refusal(
 def compose_answer(
     question: str,
     interpretation: Interpretation,
-    hits: Sequence[Hit],
+    found: Retrieval,
     index: LoadedIndex,
-    query_vector: np.ndarray,
-    settings: AnswerSettings,
+    settings: Settings,
     corpus_prefix: str = "",
     notice: str | None = None,
 ) -> Answer:
@@ -167,19 +170,21 @@ def compose_answer(
 
     Args:
         question: the question as asked.
-        interpretation: how it was understood (its query and preferred roles).
-        hits: retrieved chunks, best first.
-        index: the index the hits come from.
-        query_vector: normalised embedding of the interpreted query.
-        settings: refusal threshold, confidence calibration and answer length.
+        interpretation: how it was understood (its preferred roles).
+        found: the retrieved chunks and the score of every sentence for the query.
+        index: the index they come from.
+        settings: refusal threshold, confidence calibration, answer length and role boost.
         corpus_prefix: prefix for citation paths (the corpus folder).
         notice: a message about the question itself (such as "it was cut").
     """
-    top = hits[0].dense if hits else 0.0
-    confidence = confidence_from_score(top, settings)
-    if not hits or top < settings.refusal_threshold:
+    hits = found.hits
+    top = relevance(hits)
+    confidence = confidence_from_score(top, settings.answer)
+    if not hits or top < settings.answer.refusal_threshold:
         return refusal(question, interpretation, index, hits, confidence, notice)
-    chosen = select_sentences(interpretation, hits, index, query_vector, settings.max_sentences)
+    chosen = select_sentences(
+        interpretation, found, index, settings.answer.max_sentences, settings.retrieval.role_boost
+    )
     numbers: dict[int, int] = {}
     highlights: dict[int, list[tuple[int, int]]] = {}
     parts = []
@@ -202,14 +207,18 @@ def compose_answer(
 
 def select_sentences(
     interpretation: Interpretation,
-    hits: Sequence[Hit],
+    found: Retrieval,
     index: LoadedIndex,
-    query_vector: np.ndarray,
     max_sentences: int,
+    role_boost: float,
     passages: int = 3,
 ) -> list[tuple[int, Hit]]:
-    """The (span row, hit) pairs that best answer the question, in reading order per passage."""
-    terms = set(_stems(content_words(interpretation.query)))
+    """The (sentence row, hit) pairs that best answer the question, in reading order per passage.
+
+    A sentence scores as retrieval scored it (its embedding and BM25), plus the role preference,
+    less how far its passage ranks below the first.
+    """
+    hits = found.hits
     best_hit: dict[int, Hit] = {}
     for hit in hits[:passages]:
         first, last = index.chunk_spans[hit.row]
@@ -217,15 +226,13 @@ def select_sentences(
             best_hit.setdefault(span_row, hit)
     if not best_hit:
         return []
-    rows = np.fromiter(best_hit, dtype=np.int64)
-    cosines = index.span_vectors[rows] @ query_vector.ravel()
+    preferred = set(interpretation.roles)
     top_score = hits[0].score
     scored = []
-    for span_row, cosine in zip(rows.tolist(), cosines.tolist(), strict=True):
-        hit = best_hit[span_row]
-        words = set(_stems(content_words(index.spans[span_row].text)))
-        overlap = len(terms & words) / len(terms) if terms else 0.0
-        score = cosine + 0.25 * overlap + 0.5 * (hit.score - top_score)
+    for span_row, hit in best_hit.items():
+        score = float(found.sentence_scores[span_row]) + PASSAGE_RANK_WEIGHT * (hit.score - top_score)
+        if hit.chunk.role in preferred:
+            score += role_boost
         scored.append((score, span_row, hit))
     scored.sort(key=lambda item: (-item[0], item[1]))
     best = scored[0][0]
@@ -241,11 +248,6 @@ def select_sentences(
         length += len(text)
     chosen.sort(key=lambda pair: (pair[1].rank, pair[0]))
     return chosen
-
-
-def _stems(words: Sequence[str]) -> list[str]:
-    # A light suffix strip is enough to match "publications" with "publication".
-    return [re.sub(r"(?:ations?|ing|ed|es|s)$", "", word) or word for word in words]
 
 
 def _as_sentence(text: str) -> str:

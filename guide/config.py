@@ -26,6 +26,8 @@ ENVIRONMENT = {
 class ChunkingSettings:
     max_chars: int = 700
     overlap_sentences: int = 1
+    # Embed each chunk with its guide title and heading path in front of the text.
+    context_headers: bool = True
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,12 @@ class RetrievalSettings:
     lexical_weight: float = 0.3
     # Added to the fused score of chunks from a role the question names or inherits.
     role_boost: float = 0.15
+    # Share of a chunk's dense score that comes from its single best-matching sentence.
+    sentence_weight: float = 0.5
+    # Add the guides' wording for abbreviations and everyday words ("GPA", "pay") to queries.
+    expand_queries: bool = True
+    # Let a question inherit the role and topic of earlier turns.
+    follow_ups: bool = True
     # Optional cross-encoder (sentence-transformers name or local path); off when empty.
     reranker: str = ""
 

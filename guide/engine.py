@@ -16,7 +16,7 @@ from guide.config import Settings
 from guide.embedding import CrossEncoderReranker, Embedder, SentenceTransformerEmbedder
 from guide.index import LoadedIndex, load_index
 from guide.query import Interpretation, clean_question, expand_query, interpret
-from guide.retrieval import Hit, Retriever
+from guide.retrieval import Hit, Retrieval, Retriever
 
 logger = logging.getLogger(__name__)
 
@@ -70,24 +70,27 @@ class Engine:
         return vector
 
     def interpret(self, question: str, history: Sequence[str] = ()) -> Interpretation:
-        return interpret(question, history, self.index.roles)
+        """How a question is understood, given the earlier questions of its conversation."""
+        return interpret(question, history if self.settings.retrieval.follow_ups else (), self.index.roles)
+
+    def _query(self, interpretation: Interpretation) -> str:
+        query = interpretation.query
+        return expand_query(query) if self.settings.retrieval.expand_queries else query
 
     def search(
         self, question: str, k: int | None = None, roles: Sequence[str] = (), history: Sequence[str] = ()
     ) -> tuple[Interpretation, list[Hit]]:
         """The best passages for a question (and its conversation), best first."""
-        state = self._state
-        return self._search(state, self.interpret(question, history), k, roles)
+        interpretation = self.interpret(question, history)
+        return interpretation, self._search(self._state, interpretation, k, roles).hits
 
-    def _search(
-        self, state: _State, interpretation: Interpretation, k: int | None, roles: Sequence[str]
-    ) -> tuple[Interpretation, list[Hit]]:
+    def _search(self, state: _State, interpretation: Interpretation, k: int | None, roles: Sequence[str]) -> Retrieval:
         k = k or self.settings.retrieval.k
-        query = expand_query(interpretation.query)
-        hits = state.retriever.search(self.embed(query), query, k, roles=roles, prefer_roles=interpretation.roles)
-        if self.settings.retrieval.reranker and hits:
-            hits = self._rerank(interpretation.query, hits)
-        return interpretation, hits
+        query = self._query(interpretation)
+        found = state.retriever.search(self.embed(query), query, k, roles=roles, prefer_roles=interpretation.roles)
+        if self.settings.retrieval.reranker and found.hits:
+            found = Retrieval(self._rerank(query, found.hits), found.sentence_scores)
+        return found
 
     def _rerank(self, query: str, hits: list[Hit]) -> list[Hit]:
         if self._reranker is None:
@@ -123,11 +126,8 @@ class Engine:
                 notice,
                 reason="Please type a question about an academic career in machine learning.",
             )
-        interpretation = interpret(cleaned, history, state.index.roles)
+        interpretation = self.interpret(cleaned, history)
         if interpretation.compare:
             return compose_comparison(cleaned, interpretation, state.index, self.embed, self._corpus_prefix, notice)
-        interpretation, hits = self._search(state, interpretation, k, roles)
-        vector = self.embed(expand_query(interpretation.query))
-        return compose_answer(
-            cleaned, interpretation, hits, state.index, vector, self.settings.answer, self._corpus_prefix, notice
-        )
+        found = self._search(state, interpretation, k, roles)
+        return compose_answer(cleaned, interpretation, found, state.index, self.settings, self._corpus_prefix, notice)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from guide.answer import Answer
+from guide.answer import Answer, relevance
 from guide.errors import GuideError
 from guide.index import LoadedIndex
 
@@ -106,7 +106,7 @@ def evaluate(engine: Any, questions: Sequence[Question], k: int = 5) -> list[Out
     for item in questions:
         outcome = Outcome(item)
         _, hits = engine.search(item.question, k=k, history=item.history)
-        outcome.top_score = hits[0].dense if hits else 0.0
+        outcome.top_score = relevance(hits)
         answer = engine.ask(item.question, history=item.history, k=k)
         outcome.refused = answer.refused
         outcome.confidence = answer.confidence

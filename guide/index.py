@@ -110,7 +110,12 @@ class IndexStatus:
 def chunk_key(model: str, settings: Settings, chunk: Chunk) -> str:
     """Cache key of a chunk embedding: model, chunker settings and the text with its context."""
     chunking = json.dumps(dataclasses.asdict(settings.chunking), sort_keys=True)
-    return _sha256(f"chunk\0{model}\0{chunking}\0{chunk.context_text()}")
+    return _sha256(f"chunk\0{model}\0{chunking}\0{embedding_text(chunk, settings)}")
+
+
+def embedding_text(chunk: Chunk, settings: Settings) -> str:
+    """The text embedded for a chunk: with its title and headings unless turned off."""
+    return chunk.context_text() if settings.chunking.context_headers else chunk.text
 
 
 def span_key(model: str, span: Span) -> str:
@@ -325,7 +330,7 @@ def build_index(
             return np.concatenate(batches) if batches else np.zeros((0, embedder.dimension), np.float32)
 
         chunk_vectors, chunks_reused = _vectors_for(
-            chunk_keys, [c.context_text() for c in chunks], previous, "chunks", embed, embedder.dimension
+            chunk_keys, [embedding_text(c, settings) for c in chunks], previous, "chunks", embed, embedder.dimension
         )
         span_vectors, spans_reused = _vectors_for(
             span_keys, [span_context(s) for s in spans], previous, "spans", embed, embedder.dimension

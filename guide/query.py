@@ -14,7 +14,10 @@ ROLE_TERMS: dict[str, dict[str, list[str]]] = {
         "explicit": [r"assistant[- ]?prof(?:essor)?(?:s|ships?)?", r"asst\.? prof\w*"],
         "generic": [r"tenure[- ]track", r"tenure", r"(?:junior )?faculty", r"professorships?", r"professors?"],
     },
-    "lecturer": {"explicit": [r"lecturers?", r"lectureships?", r"lecturing"], "generic": [r"teaching[- ]focused"]},
+    "lecturer": {
+        "explicit": [r"lecturers?", r"lectureships?", r"lecturing", r"(?:to|can i|could i) lecture"],
+        "generic": [r"teaching[- ]focused"],
+    },
     "clinical-professor": {
         "explicit": [r"clinical[- ]prof(?:essor)?s?(?:hips?)?", r"clinical (?:faculty|track|academics?)"],
         "generic": [r"clinical", r"clinicians?", r"medical schools?", r"hospitals?", r"healthcare", r"medicine"],
@@ -39,6 +42,9 @@ ROLE_TERMS: dict[str, dict[str, list[str]]] = {
         "generic": [r"dissertations?", r"thesis", r"stipends?"],
     },
 }
+
+# Roles that are often a step towards another one; named beside another role, they are not the subject.
+PREREQUISITE_ROLES = ("phd",)
 
 ROLE_LABELS = {
     "assistant-professor": "assistant professor",
@@ -79,13 +85,17 @@ ASPECTS: dict[str, tuple[str, list[str]]] = {
 EXPANSIONS: dict[str, str] = {
     r"gpa": "grade point average",
     r"post-?docs?": "postdoctoral",
-    r"pay|paid|earn(?:s|ings)?|wages?": "salary",
+    r"pay|paid|earn(?:s|ings)?|wages?": "salary stipends",
+    r"journals?": "publications venues",
+    r"doctorates?|doctoral": "PhD",
     r"h-?index": "citations",
     r"(?:ai|ml) conferences?": "NeurIPS ICML",
     r"tenure clock": "tenure-track years",
     r"grants?": "grant funding",
 }
 
+_FIELD = re.compile(r"(?<![\w-])(?:machine[- ]learning|ml|artificial intelligence|ai)(?![\w-])", re.I)
+_PRONOUN = re.compile(r"\b(?:it|its|they|them|their|this|that|those|these)\b", re.I)
 _COMPARE = re.compile(
     r"\b(compare|comparing|comparison|versus|vs\.?|differences?|differ|contrast|side by side)\b", re.I
 )
@@ -155,18 +165,24 @@ def detect_roles(text: str, available: Sequence[str]) -> tuple[tuple[str, ...], 
             explicit[role] = spans
         if spans := _find(patterns["generic"], text):
             generic[role] = spans
-    if "phd" in explicit and len(explicit) > 1:
-        # "Do lecturers need a PhD?" asks about lecturers; the PhD is a requirement.
-        explicit.pop("phd")
     if explicit:
         # A generic word inside an explicit name ("clinical" in "clinical professor") is not a second role.
         for role in list(generic):
             if role in explicit or all(_inside(span, explicit) for span in generic[role]):
                 generic.pop(role)
+    # A PhD or a postdoc named beside another role is a requirement of it, not the subject:
+    # "Do lecturers need a PhD?", "How long a postdoc before a faculty job?".
+    if len(explicit.keys() | generic.keys()) > 1:
+        for role in PREREQUISITE_ROLES:
+            explicit.pop(role, None)
+            generic.pop(role, None)
+        if "researcher" in generic and "researcher" not in explicit and len(generic.keys() | explicit.keys()) > 1:
+            generic.pop("researcher")
     chosen = explicit or generic
     if len(chosen) > 1 and not explicit:
-        # Several generic hints ("faculty at a hospital") are too vague to pick one role.
-        chosen = {role: spans for role, spans in chosen.items() if role == "clinical-professor"} or chosen
+        # Several generic hints: keep the role hinted at most often.
+        most = max(len(spans) for spans in chosen.values())
+        chosen = {role: spans for role, spans in chosen.items() if len(spans) == most}
     ordered = sorted(chosen, key=lambda role: min(chosen[role])[0])
     spans = sorted(span for role in ordered for span in explicit.get(role, []))
     return tuple(ordered), spans
@@ -240,18 +256,29 @@ def _interpret_one(question: str, previous: Interpretation | None, available: Se
         return Interpretation(question, question, topic, roles, compare=True, aspects=aspects)
     has_topic = bool(content_words(_strip_spans(question, spans)))
     if previous is not None and not has_topic:
-        new_roles = roles or previous.roles
         if previous.compare and not roles:
             return Interpretation(
                 question, previous.query, previous.topic, previous.roles, True, True, True, previous.aspects
             )
-        query = _query(previous.topic, new_roles)
-        return Interpretation(question, query, previous.topic, new_roles, not roles, True, False, previous.aspects)
-    if previous is not None and not roles and previous.roles and has_topic:
+        new_roles = roles or previous.roles
         return Interpretation(
-            question, _query(question, previous.roles), question, previous.roles, True, False, False, aspects
+            question, previous.topic, previous.topic, new_roles, not roles, True, False, previous.aspects
         )
-    return Interpretation(question, question, topic, roles, aspects=aspects)
+    # The role is matched by the role preference, so the query keeps only the topic: the names
+    # of roles would pull it towards the passages that repeat them most, such as introductions.
+    query = _without_field(topic) if has_topic else question
+    if previous is not None and not roles and previous.roles:
+        if _PRONOUN.search(question):
+            # "How long does it take?": the pronoun stands for the role of the previous turn.
+            query = f"{query} ({', '.join(role_label(role) for role in previous.roles)})"
+        return Interpretation(question, query, question, previous.roles, True, False, False, aspects)
+    return Interpretation(question, query, topic, roles, aspects=aspects)
+
+
+def _without_field(text: str) -> str:
+    """`text` without the field's own name, which every guide repeats, when other words remain."""
+    stripped = re.sub(r"\s{2,}", " ", _FIELD.sub(" ", text)).strip()
+    return stripped if content_words(stripped) else text
 
 
 def expand_query(text: str) -> str:
@@ -266,7 +293,3 @@ def _strip_spans(text: str, spans: list[tuple[int, int]]) -> str:
     for start, end in sorted(spans, reverse=True):
         text = text[:start] + " " + text[end:]
     return text
-
-
-def _query(topic: str, roles: Sequence[str]) -> str:
-    return f"{topic} ({', '.join(role_label(role) for role in roles)})" if roles else topic

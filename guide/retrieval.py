@@ -16,6 +16,14 @@ _TOKEN = r"(?u)\b\w\w+\b"
 
 
 @dataclass(frozen=True)
+class Retrieval:
+    """The ranked chunks of a search, and the score of every sentence (for picking evidence)."""
+
+    hits: list[Hit]
+    sentence_scores: np.ndarray
+
+
+@dataclass(frozen=True)
 class Hit:
     """One retrieved chunk; `score` is the fused score used for ranking, `dense` its cosine similarity."""
 
@@ -50,14 +58,34 @@ class LexicalIndex:
 
 
 class Retriever:
-    """Searches one loaded index; safe to share between threads (it never changes)."""
+    """Searches one loaded index; safe to share between threads (it never changes).
+
+    Every chunk is scored twice and the two blended by `sentence_weight`: as a whole (its
+    embedding with title and headings, and BM25 over it) and by its best sentence (the
+    sentence's embedding and BM25 over sentences). Facts live in sentences, so the second
+    view finds the passage that states the answer rather than one that is merely on topic.
+    """
 
     def __init__(self, index: LoadedIndex, settings: RetrievalSettings) -> None:
         self.index = index
         self.settings = settings
-        self.lexical = (
-            LexicalIndex([chunk.context_text() for chunk in index.chunks]) if settings.lexical_weight > 0 else None
+        use_lexical = settings.lexical_weight > 0
+        self.lexical = LexicalIndex([chunk.context_text() for chunk in index.chunks]) if use_lexical else None
+        self.sentence_lexical = (
+            LexicalIndex([f"{span.section}: {span.text}" for span in index.spans])
+            if use_lexical and index.spans
+            else None
         )
+        # Boundaries for "best sentence of each chunk" with np.maximum.reduceat; a sentinel score
+        # at the end keeps every boundary in range.
+        self._span_bounds = np.asarray(index.chunk_spans, dtype=np.int64).reshape(-1)
+        self._has_spans = np.asarray([last > first for first, last in index.chunk_spans], dtype=bool)
+
+    def _best_per_chunk(self, span_scores: np.ndarray) -> np.ndarray:
+        if self._span_bounds.size == 0:
+            return np.zeros(len(self.index.chunks), dtype=np.float32)
+        padded = np.append(span_scores, np.float32(-1.0))
+        return np.where(self._has_spans, np.maximum.reduceat(padded, self._span_bounds)[0::2], -1.0)
 
     def search(
         self,
@@ -66,8 +94,8 @@ class Retriever:
         k: int,
         roles: Sequence[str] = (),
         prefer_roles: Sequence[str] = (),
-    ) -> list[Hit]:
-        """The `k` best chunks for a query.
+    ) -> Retrieval:
+        """The `k` best chunks for a query, and every sentence's score.
 
         Args:
             query_vector: the normalised embedding of `query_text`.
@@ -79,34 +107,54 @@ class Retriever:
         chunks = self.index.chunks
         size = len(chunks)
         if size == 0 or k <= 0:
-            return []
-        wanted = 4 * k + 20 if not roles else size if self.index.vectors.parameters["type"] == "flat" else 50 * k + 200
+            return Retrieval([], np.zeros(len(self.index.spans), dtype=np.float32))
+        query_vector = query_vector.ravel()
+        settings = self.settings
+        pool = 4 * k + 20
+        wanted = pool if not roles else size if self.index.vectors.parameters["type"] == "flat" else 50 * k + 200
         dense_scores, rows = self.index.vectors.search(query_vector, min(wanted, size))
         dense = {int(row): float(score) for row, score in zip(rows[0], dense_scores[0], strict=True) if row >= 0}
-        lexical = np.zeros(0, dtype=np.float32)
-        if self.lexical is not None:
-            lexical = self.lexical.scores(query_text)
-            top = np.argsort(-lexical)[: 4 * k + 20]
-            missing = [int(row) for row in top if lexical[row] > 0 and int(row) not in dense]
-            if missing:
-                vectors = np.stack([self.index.vectors.reconstruct(row) for row in missing])
-                for row, score in zip(missing, vectors @ query_vector.ravel(), strict=True):
-                    dense[row] = float(score)
-        top_lexical = float(lexical.max()) if lexical.size else 0.0
-        boosted = set(prefer_roles)
-        allowed = set(roles)
+
+        lexical = _normalised(self.lexical.scores(query_text)) if self.lexical is not None else None
+        span_dense = self.index.span_vectors @ query_vector
+        span_scores = span_dense
+        if self.sentence_lexical is not None:
+            span_scores = span_dense + settings.lexical_weight * _normalised(self.sentence_lexical.scores(query_text))
+        sentence_dense = self._best_per_chunk(span_dense) if self.index.spans else None
+        sentence = self._best_per_chunk(span_scores) if self.index.spans else None
+
+        candidates = set(dense)
+        for scores in (lexical, sentence):
+            if scores is not None:
+                candidates.update(int(row) for row in np.argsort(-scores)[:pool])
+        missing = sorted(candidates - dense.keys())
+        if missing:
+            vectors = np.stack([self.index.vectors.reconstruct(row) for row in missing])
+            dense.update(zip(missing, (vectors @ query_vector).tolist(), strict=True))
+
+        boosted, allowed = set(prefer_roles), set(roles)
+        weight = settings.sentence_weight if sentence is not None else 0.0
         scored = []
-        for row, cosine in dense.items():
+        for row in candidates:
             chunk = chunks[row]
             if allowed and chunk.role not in allowed:
                 continue
-            lexical_score = float(lexical[row]) / top_lexical if top_lexical > 0 else 0.0
-            score = cosine + self.settings.lexical_weight * lexical_score
+            lexical_score = float(lexical[row]) if lexical is not None else 0.0
+            whole = dense[row] + settings.lexical_weight * lexical_score
+            score = (1 - weight) * whole + (weight * float(sentence[row]) if weight else 0.0)
             if chunk.role in boosted:
-                score += self.settings.role_boost
-            scored.append((score, cosine, lexical_score, row))
+                score += settings.role_boost
+            closeness = max(dense[row], float(sentence_dense[row])) if sentence_dense is not None else dense[row]
+            scored.append((score, closeness, lexical_score, row))
         scored.sort(key=lambda item: (-item[0], item[3]))
-        return [
-            Hit(rank=rank, score=score, dense=cosine, lexical=lexical_score, row=row, chunk=chunks[row])
-            for rank, (score, cosine, lexical_score, row) in enumerate(scored[:k], start=1)
+        hits = [
+            Hit(rank=rank, score=score, dense=closeness, lexical=lexical_score, row=row, chunk=chunks[row])
+            for rank, (score, closeness, lexical_score, row) in enumerate(scored[:k], start=1)
         ]
+        return Retrieval(hits, span_scores)
+
+
+def _normalised(scores: np.ndarray) -> np.ndarray:
+    """Scores divided by their maximum (all zeros stay zeros)."""
+    top = float(scores.max()) if scores.size else 0.0
+    return scores / top if top > 0 else scores
