@@ -24,7 +24,7 @@ ENVIRONMENT = {
 
 @dataclass(frozen=True)
 class ChunkingSettings:
-    max_chars: int = 700
+    max_chars: int = 1000
     overlap_sentences: int = 1
     # Embed each chunk with its guide title and heading path in front of the text.
     context_headers: bool = True
@@ -51,13 +51,15 @@ class IndexSettings:
 class RetrievalSettings:
     k: int = 5
     # Weight of BM25 against dense similarity in the fused score (0 = dense only).
-    lexical_weight: float = 0.3
+    lexical_weight: float = 0.2
     # Added to the fused score of chunks from a role the question names or inherits.
-    role_boost: float = 0.15
+    role_boost: float = 0.35
     # Share of a chunk's dense score that comes from its single best-matching sentence.
-    sentence_weight: float = 0.5
+    sentence_weight: float = 0.6
     # Add the guides' wording for abbreviations and everyday words ("GPA", "pay") to queries.
     expand_queries: bool = True
+    # Also search with the question as asked, beside its role-free topic.
+    question_as_asked: bool = True
     # Let a question inherit the role and topic of earlier turns.
     follow_ups: bool = True
     # Optional cross-encoder (sentence-transformers name or local path); off when empty.

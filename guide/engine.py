@@ -44,8 +44,9 @@ class Engine:
     @classmethod
     def load(cls, settings: Settings, embedder: Embedder | None = None) -> Engine:
         """Load the model (unless given) and the index named by `settings`."""
-        embedder = embedder or SentenceTransformerEmbedder(settings.embedding)
-        return cls(settings, embedder, load_index(settings.index_dir, model=settings.embedding.model))
+        # The index is checked first: a damaged one fails at once, before the model loads.
+        index = load_index(settings.index_dir, model=settings.embedding.model)
+        return cls(settings, embedder or SentenceTransformerEmbedder(settings.embedding), index)
 
     @property
     def index(self) -> LoadedIndex:
@@ -58,24 +59,33 @@ class Engine:
 
     def embed(self, text: str) -> np.ndarray:
         """The normalised embedding of one query text, cached."""
+        return self.embed_many([text])[0]
+
+    def embed_many(self, texts: Sequence[str]) -> np.ndarray:
+        """Normalised embeddings of query texts (one row each), cached; new ones in one batch."""
         with self._cache_lock:
-            if text in self._cache:
+            known = {text: self._cache[text] for text in texts if text in self._cache}
+            for text in known:
                 self._cache.move_to_end(text)
-                return self._cache[text]
-        vector = self.embedder.encode([text])[0]
-        with self._cache_lock:
-            self._cache[text] = vector
-            while len(self._cache) > QUERY_CACHE_SIZE:
-                self._cache.popitem(last=False)
-        return vector
+        new = [text for text in dict.fromkeys(texts) if text not in known]
+        if new:
+            vectors = self.embedder.encode(new)
+            known.update(zip(new, vectors, strict=True))
+            with self._cache_lock:
+                self._cache.update(zip(new, vectors, strict=True))
+                while len(self._cache) > QUERY_CACHE_SIZE:
+                    self._cache.popitem(last=False)
+        return np.stack([known[text] for text in texts])
 
     def interpret(self, question: str, history: Sequence[str] = ()) -> Interpretation:
         """How a question is understood, given the earlier questions of its conversation."""
         return interpret(question, history if self.settings.retrieval.follow_ups else (), self.index.roles)
 
     def _query(self, interpretation: Interpretation) -> str:
-        query = interpretation.query
-        return expand_query(query) if self.settings.retrieval.expand_queries else query
+        return self._expand(interpretation.query)
+
+    def _expand(self, text: str) -> str:
+        return expand_query(text) if self.settings.retrieval.expand_queries else text
 
     def search(
         self, question: str, k: int | None = None, roles: Sequence[str] = (), history: Sequence[str] = ()
@@ -87,7 +97,13 @@ class Engine:
     def _search(self, state: _State, interpretation: Interpretation, k: int | None, roles: Sequence[str]) -> Retrieval:
         k = k or self.settings.retrieval.k
         query = self._query(interpretation)
-        found = state.retriever.search(self.embed(query), query, k, roles=roles, prefer_roles=interpretation.roles)
+        texts = [query]
+        if self.settings.retrieval.question_as_asked and not interpretation.changed and interpretation.question != query:
+            # The role-free topic finds the passage within the role's guide; the question as
+            # asked keeps what the role name itself contributes ("How many PhDs are awarded?").
+            texts.append(self._expand(interpretation.question))
+        vectors = self.embed_many(texts)
+        found = state.retriever.search(vectors, query, k, roles=roles, prefer_roles=interpretation.roles)
         if self.settings.retrieval.reranker and found.hits:
             found = Retrieval(self._rerank(query, found.hits), found.sentence_scores)
         return found

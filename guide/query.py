@@ -11,7 +11,7 @@ from dataclasses import dataclass
 # (tenure, faculty, postdoc) only count when no explicit name is present.
 ROLE_TERMS: dict[str, dict[str, list[str]]] = {
     "assistant-professor": {
-        "explicit": [r"assistant[- ]?prof(?:essor)?(?:s|ships?)?", r"asst\.? prof\w*"],
+        "explicit": [r"assistant[- ]?(?:{field} )?prof(?:essor)?(?:s|ships?)?", r"asst\.? prof\w*"],
         "generic": [r"tenure[- ]track", r"tenure", r"(?:junior )?faculty", r"professorships?", r"professors?"],
     },
     "lecturer": {
@@ -19,7 +19,7 @@ ROLE_TERMS: dict[str, dict[str, list[str]]] = {
         "generic": [r"teaching[- ]focused"],
     },
     "clinical-professor": {
-        "explicit": [r"clinical[- ]prof(?:essor)?s?(?:hips?)?", r"clinical (?:faculty|track|academics?)"],
+        "explicit": [r"clinical[- ]?(?:{field} )?prof(?:essor)?s?(?:hips?)?", r"clinical (?:faculty|track|academics?)"],
         "generic": [r"clinical", r"clinicians?", r"medical schools?", r"hospitals?", r"healthcare", r"medicine"],
     },
     "researcher": {
@@ -95,7 +95,8 @@ EXPANSIONS: dict[str, str] = {
 }
 
 _FIELD = re.compile(r"(?<![\w-])(?:machine[- ]learning|ml|artificial intelligence|ai)(?![\w-])", re.I)
-_PRONOUN = re.compile(r"\b(?:it|its|they|them|their|this|that|those|these)\b", re.I)
+# "it" and "this" stand for a thing, such as the PhD itself; "they" for the people in a role.
+_PRONOUN = re.compile(r"\b(?:it|its|this|that)\b", re.I)
 _COMPARE = re.compile(
     r"\b(compare|comparing|comparison|versus|vs\.?|differences?|differ|contrast|side by side)\b", re.I
 )
@@ -141,9 +142,13 @@ def role_label(role: str) -> str:
     return ROLE_LABELS.get(role, role.replace("-", " "))
 
 
+_FIELD_WORDS = r"(?:ml|machine[- ]learning|ai)"
+
+
 def _role_patterns(role: str) -> dict[str, list[str]]:
     if role in ROLE_TERMS:
-        return ROLE_TERMS[role]
+        terms = ROLE_TERMS[role]
+        return {kind: [pattern.replace("{field}", _FIELD_WORDS) for pattern in patterns] for kind, patterns in terms.items()}
     words = [re.escape(word) for word in role.split("-") if word]
     return {"explicit": [r"[- ]?".join(words) + r"s?"], "generic": []}
 

@@ -98,7 +98,8 @@ class Retriever:
         """The `k` best chunks for a query, and every sentence's score.
 
         Args:
-            query_vector: the normalised embedding of `query_text`.
+            query_vector: the normalised embedding of `query_text`, or several embeddings (one per
+                row) of phrasings of the same question; each passage keeps its best similarity.
             query_text: the text, for BM25.
             k: how many hits.
             roles: keep only chunks of these roles (a hard filter; empty keeps all).
@@ -108,29 +109,27 @@ class Retriever:
         size = len(chunks)
         if size == 0 or k <= 0:
             return Retrieval([], np.zeros(len(self.index.spans), dtype=np.float32))
-        query_vector = query_vector.ravel()
+        queries = np.atleast_2d(query_vector).astype(np.float32, copy=False)
         settings = self.settings
         pool = 4 * k + 20
         wanted = pool if not roles else size if self.index.vectors.parameters["type"] == "flat" else 50 * k + 200
-        dense_scores, rows = self.index.vectors.search(query_vector, min(wanted, size))
-        dense = {int(row): float(score) for row, score in zip(rows[0], dense_scores[0], strict=True) if row >= 0}
-
+        _, rows = self.index.vectors.search(queries, min(wanted, size))
+        candidates = {int(row) for row in rows.ravel() if row >= 0}
         lexical = _normalised(self.lexical.scores(query_text)) if self.lexical is not None else None
-        span_dense = self.index.span_vectors @ query_vector
+        span_dense = (self.index.span_vectors @ queries.T).mean(axis=1) if self.index.spans else np.zeros(0, np.float32)
         span_scores = span_dense
         if self.sentence_lexical is not None:
             span_scores = span_dense + settings.lexical_weight * _normalised(self.sentence_lexical.scores(query_text))
         sentence_dense = self._best_per_chunk(span_dense) if self.index.spans else None
         sentence = self._best_per_chunk(span_scores) if self.index.spans else None
 
-        candidates = set(dense)
         for scores in (lexical, sentence):
             if scores is not None:
                 candidates.update(int(row) for row in np.argsort(-scores)[:pool])
-        missing = sorted(candidates - dense.keys())
-        if missing:
-            vectors = np.stack([self.index.vectors.reconstruct(row) for row in missing])
-            dense.update(zip(missing, (vectors @ query_vector).tolist(), strict=True))
+        ordered = sorted(candidates)
+        # A chunk's similarity to several phrasings of the question is their mean.
+        similarities = (self.index.vectors.reconstruct_rows(ordered) @ queries.T).mean(axis=1)
+        dense = dict(zip(ordered, similarities.tolist(), strict=True))
 
         boosted, allowed = set(prefer_roles), set(roles)
         weight = settings.sentence_weight if sentence is not None else 0.0

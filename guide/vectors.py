@@ -76,6 +76,8 @@ class VectorIndex:
         k = max(1, min(k, self.size))
         return self._index.search(queries, k)
 
-    def reconstruct(self, row: int) -> np.ndarray:
-        """The stored vector of one row."""
-        return self._index.reconstruct(int(row))
+    def reconstruct_rows(self, rows: list[int]) -> np.ndarray:
+        """The stored vectors of some rows, in the order given."""
+        if not rows:
+            return np.zeros((0, self._index.d), dtype=np.float32)
+        return self._index.reconstruct_batch(np.asarray(rows, dtype=np.int64))

@@ -135,8 +135,8 @@ def test_a_new_user_asks_opens_a_source_and_follows_up(server, browser):
 
     source.get_by_role("button", name="Open in guide").click()
     dialog = page.get_by_role("dialog")
-    dialog.wait_for(timeout=10_000)
-    assert "Definitions" in dialog.inner_text() and "5-7 years" in dialog.inner_text()
+    dialog.get_by_text("typically held for 5-7 years").first.wait_for(timeout=20_000)
+    assert "Definitions" in dialog.inner_text()
     page.keyboard.press("Escape")
     dialog.wait_for(state="detached", timeout=10_000)
 
