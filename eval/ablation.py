@@ -23,7 +23,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 VARIANTS: list[tuple[str, dict[str, object]]] = [
     ("full system (defaults)", {}),
-    ("dense only: no BM25, role boost, sentence scores, expansion", {"retrieval.lexical_weight": 0, "retrieval.role_boost": 0, "retrieval.sentence_weight": 0, "retrieval.expand_queries": False}),
+    (
+        "dense only: no BM25, role boost, sentence scores, expansion",
+        {
+            "retrieval.lexical_weight": 0,
+            "retrieval.role_boost": 0,
+            "retrieval.sentence_weight": 0,
+            "retrieval.expand_queries": False,
+        },
+    ),
     ("without BM25 (hybrid off)", {"retrieval.lexical_weight": 0}),
     ("without role-aware boost", {"retrieval.role_boost": 0}),
     ("without best-sentence scores", {"retrieval.sentence_weight": 0}),
@@ -34,8 +42,16 @@ VARIANTS: list[tuple[str, dict[str, object]]] = [
     ("chunks of 1000 characters", {"chunking.max_chars": 1000}),
 ]
 
-COLUMNS = [("hit@1", "hit@1"), ("hit@3", "hit@3"), ("MRR", "mrr"), ("fact", "fact_in_answer"), ("cites", "citations_valid"),
-           ("OOS ref.", "out_of_scope_refused"), ("false ref.", "in_scope_refused"), ("conf. AUROC", "confidence_auroc")]
+COLUMNS = [
+    ("hit@1", "hit@1"),
+    ("hit@3", "hit@3"),
+    ("MRR", "mrr"),
+    ("fact", "fact_in_answer"),
+    ("cites", "citations_valid"),
+    ("OOS ref.", "out_of_scope_refused"),
+    ("false ref.", "in_scope_refused"),
+    ("conf. AUROC", "confidence_auroc"),
+]
 
 
 def main() -> None:

@@ -110,9 +110,14 @@ def confidence_from_score(score: float, settings: AnswerSettings) -> float:
     return 1.0 / (1.0 + math.exp(-settings.confidence_slope * (score - settings.refusal_threshold)))
 
 
-def relevance(hits: Sequence[Hit]) -> float:
-    """How close the guides come to the question: the best dense similarity among the hits."""
-    return max((hit.dense for hit in hits), default=0.0)
+def relevance(found: Retrieval, settings: AnswerSettings) -> float:
+    """How close the guides come to the question.
+
+    The best dense similarity among the hits, plus a share of the question's topic words that
+    the guides use at all: "How do I become an airline pilot?" is near "how to become a
+    lecturer" in meaning, but "airline" and "pilot" appear nowhere in the guides.
+    """
+    return max((hit.dense for hit in found.hits), default=0.0) + settings.coverage_weight * found.coverage
 
 
 def make_citation(
@@ -178,7 +183,7 @@ def compose_answer(
         notice: a message about the question itself (such as "it was cut").
     """
     hits = found.hits
-    top = relevance(hits)
+    top = relevance(found, settings.answer)
     confidence = confidence_from_score(top, settings.answer)
     if not hits or top < settings.answer.refusal_threshold:
         return refusal(question, interpretation, index, hits, confidence, notice)

@@ -69,8 +69,9 @@ class RetrievalSettings:
 @dataclass(frozen=True)
 class AnswerSettings:
     # Calibrated on eval/questions.yaml by `guide eval --calibrate`; see README.
-    refusal_threshold: float = 0.25
-    confidence_slope: float = 14.0
+    refusal_threshold: float = 0.50
+    coverage_weight: float = 0.4
+    confidence_slope: float = 7.0
     max_sentences: int = 3
     max_question_chars: int = 2000
 

@@ -94,11 +94,19 @@ class Engine:
         interpretation = self.interpret(question, history)
         return interpretation, self._search(self._state, interpretation, k, roles).hits
 
+    def retrieve(self, interpretation: Interpretation, k: int | None = None, roles: Sequence[str] = ()) -> Retrieval:
+        """The passages and sentence scores for an understood question."""
+        return self._search(self._state, interpretation, k, roles)
+
     def _search(self, state: _State, interpretation: Interpretation, k: int | None, roles: Sequence[str]) -> Retrieval:
         k = k or self.settings.retrieval.k
         query = self._query(interpretation)
         texts = [query]
-        if self.settings.retrieval.question_as_asked and not interpretation.changed and interpretation.question != query:
+        if (
+            self.settings.retrieval.question_as_asked
+            and not interpretation.changed
+            and interpretation.question != query
+        ):
             # The role-free topic finds the passage within the role's guide; the question as
             # asked keeps what the role name itself contributes ("How many PhDs are awarded?").
             texts.append(self._expand(interpretation.question))

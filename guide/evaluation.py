@@ -37,6 +37,8 @@ class Outcome:
     item: Question
     rank: int | None = None  # of the first passage from the right guide that contains a fact
     top_score: float = 0.0
+    dense: float = 0.0
+    coverage: float = 1.0
     answered_fact: bool = False
     refused: bool = False
     confidence: float = 0.0
@@ -105,8 +107,12 @@ def evaluate(engine: Any, questions: Sequence[Question], k: int = 5) -> list[Out
     outcomes = []
     for item in questions:
         outcome = Outcome(item)
-        _, hits = engine.search(item.question, k=k, history=item.history)
-        outcome.top_score = relevance(hits)
+        interpretation = engine.interpret(item.question, item.history)
+        found = engine.retrieve(interpretation, k=k)
+        hits = found.hits
+        outcome.dense = max((hit.dense for hit in hits), default=0.0)
+        outcome.coverage = found.coverage
+        outcome.top_score = relevance(found, engine.settings.answer)
         answer = engine.ask(item.question, history=item.history, k=k)
         outcome.refused = answer.refused
         outcome.confidence = answer.confidence
@@ -189,17 +195,30 @@ def shortfalls(summary: dict[str, Any]) -> list[str]:
 
 
 def calibrate(outcomes: Sequence[Outcome]) -> dict[str, float]:
-    """A refusal threshold and confidence slope chosen from the data.
+    """The relevance settings that the data support.
 
-    The threshold sits midway between the best score of an out-of-scope question and the worst
-    of an in-scope one when the two separate, else where the fewest questions are misjudged.
-    The slope maximises the likelihood of "the answer holds the expected fact" under the
-    logistic confidence.
+    For each coverage weight on a grid, relevance = dense similarity + weight x word coverage;
+    the weight that best separates in-scope from out-of-scope questions wins (widest margin
+    when they separate, else fewest misjudged), and the refusal threshold sits midway in that
+    margin. The confidence slope then maximises the likelihood of "the answer holds the
+    expected fact" under the logistic confidence.
     """
     import math
 
-    inside = sorted(o.top_score for o in outcomes if not o.item.out_of_scope)
-    outside = sorted(o.top_score for o in outcomes if o.item.out_of_scope)
+    def split(weight: float) -> tuple[list[float], list[float]]:
+        inside = sorted(o.dense + weight * o.coverage for o in outcomes if not o.item.out_of_scope)
+        outside = sorted(o.dense + weight * o.coverage for o in outcomes if o.item.out_of_scope)
+        return inside, outside
+
+    def quality(weight: float) -> tuple[int, float]:
+        inside, outside = split(weight)
+        if not inside or not outside:
+            return (0, 0.0)
+        errors = min(sum(s >= t for s in outside) + sum(s < t for s in inside) for t in inside + outside)
+        return (-errors, inside[0] - outside[-1])
+
+    weight = max((w / 20 for w in range(0, 21)), key=quality)
+    inside, outside = split(weight)
     if inside and outside and outside[-1] < inside[0]:
         threshold = (outside[-1] + inside[0]) / 2
     else:
@@ -209,7 +228,7 @@ def calibrate(outcomes: Sequence[Outcome]) -> dict[str, float]:
             if candidates
             else 0.3
         )
-    labelled = [(o.top_score, o.answered_fact) for o in outcomes]
+    labelled = [(o.dense + weight * o.coverage, o.answered_fact) for o in outcomes]
 
     def log_likelihood(slope: float) -> float:
         total = 0.0
@@ -221,8 +240,9 @@ def calibrate(outcomes: Sequence[Outcome]) -> dict[str, float]:
 
     slope = max((s / 2 for s in range(2, 121)), key=log_likelihood)
     return {
+        "coverage_weight": weight,
         "refusal_threshold": round(threshold, 4),
         "confidence_slope": slope,
-        "lowest_in_scope_score": round(inside[0], 4) if inside else 0.0,
-        "highest_out_of_scope_score": round(outside[-1], 4) if outside else 0.0,
+        "lowest_in_scope": round(inside[0], 4) if inside else 0.0,
+        "highest_out_of_scope": round(outside[-1], 4) if outside else 0.0,
     }

@@ -148,7 +148,9 @@ _FIELD_WORDS = r"(?:ml|machine[- ]learning|ai)"
 def _role_patterns(role: str) -> dict[str, list[str]]:
     if role in ROLE_TERMS:
         terms = ROLE_TERMS[role]
-        return {kind: [pattern.replace("{field}", _FIELD_WORDS) for pattern in patterns] for kind, patterns in terms.items()}
+        return {
+            kind: [pattern.replace("{field}", _FIELD_WORDS) for pattern in patterns] for kind, patterns in terms.items()
+        }
     words = [re.escape(word) for word in role.split("-") if word]
     return {"explicit": [r"[- ]?".join(words) + r"s?"], "generic": []}
 

@@ -21,6 +21,8 @@ class Retrieval:
 
     hits: list[Hit]
     sentence_scores: np.ndarray
+    # Share of the query's topic words that occur anywhere in the guides (1.0 without BM25).
+    coverage: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,13 @@ class LexicalIndex:
         tokens = bm25s.tokenize(list(texts), stopwords="en", stemmer=self._stemmer, show_progress=False)
         self._bm25.index(tokens, show_progress=False)
         self._vocabulary = tokens.vocab
+
+    def coverage(self, query: str) -> float:
+        """Share of the query's topic words that occur in the indexed texts."""
+        from guide.query import content_words
+
+        stems = self._stemmer.stemWords(content_words(query))
+        return sum(stem in self._vocabulary for stem in stems) / len(stems) if stems else 1.0
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk for `query` (zeros when no query term is in the corpus)."""
@@ -150,7 +159,8 @@ class Retriever:
             Hit(rank=rank, score=score, dense=closeness, lexical=lexical_score, row=row, chunk=chunks[row])
             for rank, (score, closeness, lexical_score, row) in enumerate(scored[:k], start=1)
         ]
-        return Retrieval(hits, span_scores)
+        coverage = self.sentence_lexical.coverage(query_text) if self.sentence_lexical is not None else 1.0
+        return Retrieval(hits, span_scores, coverage)
 
 
 def _normalised(scores: np.ndarray) -> np.ndarray:

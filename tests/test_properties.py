@@ -16,8 +16,15 @@ ROLES = ["assistant-professor", "clinical-professor", "lecturer", "phd", "resear
 
 line = st.one_of(
     st.text(min_size=0, max_size=80),
-    st.sampled_from(["---", "# Title", "## Section", "### Sub", "- item one", "* item", "title: x", "role: phd", "```", ""]),
-    st.builds(lambda words: " ".join(words) + ".", st.lists(st.sampled_from(["PhD", "lecturer", "e.g.", "U.S.", "3.5", "word", "Yes!", "why?"]), min_size=1, max_size=12)),
+    st.sampled_from(
+        ["---", "# Title", "## Section", "### Sub", "- item one", "* item", "title: x", "role: phd", "```", ""]
+    ),
+    st.builds(
+        lambda words: " ".join(words) + ".",
+        st.lists(
+            st.sampled_from(["PhD", "lecturer", "e.g.", "U.S.", "3.5", "word", "Yes!", "why?"]), min_size=1, max_size=12
+        ),
+    ),
 )
 documents = st.lists(line, max_size=40).map("\n".join)
 

@@ -40,9 +40,12 @@ def _big_corpus(folder: Path, guides: int) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for number in range(guides):
         picked = rng.sample(sentences, 24)
-        sections = "\n\n".join(f"## Part {part}\n\n" + ". ".join(picked[part * 6 : part * 6 + 6]) + "." for part in range(4))
+        sections = "\n\n".join(
+            f"## Part {part}\n\n" + ". ".join(picked[part * 6 : part * 6 + 6]) + "." for part in range(4)
+        )
         (folder / f"guide-{number:04d}.md").write_text(
-            f"---\ntitle: Guide {number}\nrole: role-{number % 7}\n---\n\n# Guide {number}\n\n{sections}\n", encoding="utf-8"
+            f"---\ntitle: Guide {number}\nrole: role-{number % 7}\n---\n\n# Guide {number}\n\n{sections}\n",
+            encoding="utf-8",
         )
     return folder
 
@@ -55,7 +58,10 @@ def _answers(settings, embedder) -> list[str]:
 def _start_build(corpus: Path, index: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "tests.build_worker", str(corpus), str(index)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -74,7 +80,9 @@ def test_a_build_killed_at_any_moment_leaves_the_previous_index_answering_as_bef
     assert process.returncode == 0 and phases[-1] == "done"
 
     # Edit a guide so a completed build would change the answers, then kill builds throughout.
-    (corpus / "guide-0000.md").write_text("---\ntitle: Changed\nrole: role-0\n---\n\n# Changed\n\nTenure lasts forever now.\n")
+    (corpus / "guide-0000.md").write_text(
+        "---\ntitle: Changed\nrole: role-0\n---\n\n# Changed\n\nTenure lasts forever now.\n"
+    )
     build_index(settings, embedder)  # the index the killed builds must leave intact
     before = _answers(settings, embedder)
     live = (settings.index_dir / "CURRENT").read_text()
@@ -110,7 +118,10 @@ def test_a_real_cli_build_killed_while_embedding_changes_nothing(tmp_path, shipp
     before = [engine.ask(q).to_json() for q in QUESTIONS]
     process = subprocess.Popen(
         [sys.executable, "-m", "guide.cli", "--corpus", str(corpus), "--index", str(index), "build", "--force"],
-        cwd=ROOT, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
     )
     for line in process.stderr:
         if "embedding" in line:
@@ -189,8 +200,22 @@ def test_corrupted_index_gives_exit_status_2_and_a_message_naming_the_file(tmp_p
     vectors = current_generation(settings.index_dir) / "span_vectors.npy"
     vectors.write_bytes(vectors.read_bytes()[:100])
     result = subprocess.run(
-        [sys.executable, "-m", "guide.cli", "--corpus", str(small_corpus), "--index", str(settings.index_dir), "search", "GPA"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, env={**os.environ, "GUIDE_MODEL": "fake"},
+        [
+            sys.executable,
+            "-m",
+            "guide.cli",
+            "--corpus",
+            str(small_corpus),
+            "--index",
+            str(settings.index_dir),
+            "search",
+            "GPA",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "GUIDE_MODEL": "fake"},
     )
     assert result.returncode == 2
     assert "span_vectors.npy is damaged" in result.stderr and "guide build" in result.stderr
