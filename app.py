@@ -147,8 +147,15 @@ def sidebar(settings: Settings, engine, error: str | None):
         for number, question in enumerate(STARTERS):
             if st.button(question, key=f"starter-{number}", use_container_width=True):
                 st.session_state.pending = question
-        messages = st.session_state.get("messages", [])
-        if messages:
+    return status, ([] if choice == "All roles" else [choice]), k
+
+
+def conversation_tools() -> None:
+    """Export and clear, drawn after the chat so they include the answer just given."""
+    messages = st.session_state.get("messages", [])
+    if messages:
+        with st.sidebar:
+            st.header("Conversation")
             st.download_button(
                 "Download conversation (Markdown)",
                 conversation_markdown(messages),
@@ -158,7 +165,6 @@ def sidebar(settings: Settings, engine, error: str | None):
             if st.button("Clear conversation"):
                 st.session_state.messages = []
                 st.rerun()
-    return status, ([] if choice == "All roles" else [choice]), k
 
 
 def guide_browser(engine) -> None:
@@ -214,3 +220,5 @@ with chat_tab:
         st.session_state.messages += [{"role": "user", "content": question}, {"role": "assistant", "answer": answer}]
         if (kind := automatic_kind(answer)) is not None:
             append_record(settings.feedback_file, feedback_record(kind, answer))
+
+conversation_tools()

@@ -429,6 +429,45 @@ def evaluate_command(question_set: Path | None, k: int, as_json: bool, calibrate
 
 
 @main.command()
+@click.option(
+    "--file", "feedback_file", type=click.Path(path_type=Path), help="Feedback log [default: feedback_file setting]."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the groups as JSON.")
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True, help="How many groups to show.")
+@handles_errors
+def gaps(feedback_file: Path | None, as_json: bool, limit: int) -> None:
+    """Group the questions the guides answered badly: refused, low confidence, thumbs down.
+
+    The biggest groups are what to write next. The app logs these to the feedback file.
+    """
+    from guide.feedback import find_gaps, read_records
+
+    path = feedback_file or _settings().feedback_file
+    records, unreadable = read_records(path)
+    groups = find_gaps(records)[:limit]
+    if as_json:
+        data = [{"count": g.count, "kinds": g.kinds, "words": g.words, "questions": g.questions} for g in groups]
+        click.echo(
+            json.dumps(
+                {"file": str(path), "groups": data, "unreadable_lines": unreadable}, indent=2, ensure_ascii=False
+            )
+        )
+        return
+    if not records:
+        click.echo(f"No feedback yet in {path}.")
+        return
+    if unreadable:
+        click.echo(f"Warning: {unreadable} line(s) of {path} could not be read and were skipped.", err=True)
+    if not groups:
+        click.echo(f"Nothing to fix: every logged answer in {path} was rated up.")
+    for number, gap in enumerate(groups, start=1):
+        kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(gap.kinds.items()))
+        click.echo(f"{number}. {' '.join(gap.words[:8])}  ({kinds})")
+        for question in gap.questions[:5]:
+            click.echo(f"     - {question}")
+
+
+@main.command()
 @click.option("--port", type=int, default=8501, show_default=True, help="Port to serve the app on.")
 @handles_errors
 def chat(port: int) -> None:

@@ -65,3 +65,59 @@ def test_script_tags_in_a_question_appear_as_text(app):
 def test_off_topic_question_is_refused(app):
     app.chat_input[0].set_value("What is the capital of Mongolia?").run()
     assert "could not find an answer" in _assistant_texts(app)[0]
+
+
+def _copy(shipped_index, tmp_path):
+    import shutil
+
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    shutil.copytree(shipped_index.corpus_dir, corpus)
+    shutil.copytree(shipped_index.index_dir, index)
+    return corpus, index
+
+
+def _run(monkeypatch, tmp_path, corpus, index, config: str = "") -> AppTest:
+    monkeypatch.setenv("GUIDE_CORPUS_DIR", str(corpus))
+    monkeypatch.setenv("GUIDE_INDEX_DIR", str(index))
+    monkeypatch.setenv("GUIDE_FEEDBACK_FILE", str(tmp_path / "feedback.jsonl"))
+    if config:
+        (tmp_path / "guide.yaml").write_text(config)
+    monkeypatch.chdir(tmp_path)
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def test_a_damaged_index_shows_the_error_and_a_rebuild_button_that_fixes_it(shipped_index, monkeypatch, tmp_path):
+    corpus, index = _copy(shipped_index, tmp_path)
+    generation = index / (index / "CURRENT").read_text().strip()
+    (generation / "chunks.jsonl").write_text("truncated")
+    at = _run(monkeypatch, tmp_path, corpus, index)
+    assert any("chunks.jsonl is damaged" in error.value for error in at.error)
+    assert not at.chat_input or not any(m.name == "assistant" for m in at.chat_message)
+    next(button for button in at.button if button.label == "Rebuild index").click().run()
+    assert not at.exception and not at.error
+    at.chat_input[0].set_value("What GPA do PhD admits have?").run()
+    assert "3\\.5/4\\.0" in _assistant_texts(at)[0]
+
+
+def test_stale_index_shows_a_banner_and_rebuild_can_be_turned_off(shipped_index, monkeypatch, tmp_path):
+    corpus, index = _copy(shipped_index, tmp_path)
+    (corpus / "postdoc.md").write_text(
+        "---\ntitle: Postdoc Guide\nrole: postdoc\n---\n\n# Postdoc\n\nPostdocs last two years.\n"
+    )
+    at = _run(monkeypatch, tmp_path, corpus, index, config="ui:\n  allow_rebuild: false\n")
+    assert any("guides changed since the index was built" in warning.value for warning in at.warning)
+    assert not any(button.label == "Rebuild index" for button in at.button)
+    assert any("Rebuilding is turned off" in caption.value for caption in at.caption)
+
+
+def test_comparison_table_guide_browser_and_export(app):
+    app.chat_input[0].set_value("Compare a lecturer and an assistant professor on qualifications").run()
+    table = app.table[0].value
+    assert list(table.columns) == ["Aspect", "Lecturer", "Assistant professor"]
+    assert table.iloc[0]["Aspect"] == "Qualifications" and "[1]" in table.iloc[0]["Lecturer"]
+    assert [button.proto.label for button in app.sidebar.get("download_button")] == ["Download conversation (Markdown)"]
+    browser_text = " ".join(m.value for m in app.tabs[1].markdown)
+    assert "Grade point averages above 3\\.5/4\\.0" in browser_text or "Assistant Professor" in browser_text

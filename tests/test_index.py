@@ -20,7 +20,7 @@ def test_manifest_records_model_settings_hashes_counts_and_time(settings, fake_e
     generation = current_generation(settings.index_dir)
     manifest = json.loads((generation / "manifest.json").read_text())
     assert manifest["model"] == "fake" and manifest["dimension"] == 64
-    assert manifest["chunking"] == {"max_chars": 700, "overlap_sentences": 1}
+    assert manifest["chunking"] == {"max_chars": 1000, "overlap_sentences": 1, "context_headers": True}
     assert set(manifest["files"]) == {"lecturer.md", "phd.md"}
     assert all(len(digest) == 64 for digest in manifest["files"].values())
     assert manifest["counts"] == {"documents": 2, "chunks": report.chunks, "spans": report.spans}
@@ -43,7 +43,7 @@ def test_loaded_index_matches_the_build(settings, fake_embedder):
 def test_search_agrees_with_brute_force_cosine(settings, fake_embedder):
     build_index(settings, fake_embedder)
     index = load_index(settings.index_dir)
-    vectors = np.stack([index.vectors.reconstruct(i) for i in range(index.vectors.size)])
+    vectors = index.vectors.reconstruct_rows(list(range(index.vectors.size)))
     query = fake_embedder.encode(["GPA of admits"])[0]
     scores, rows = index.vectors.search(query, 3)
     expected = np.argsort(-(vectors @ query))[:3]
@@ -130,8 +130,8 @@ def test_incremental_rebuild_embeds_only_changed_chunks_and_equals_a_full_build(
     build_index(full_settings, fake_embedder, force=True)
     full = load_index(full_settings.index_dir)
     assert incremental.chunks == full.chunks and incremental.spans == full.spans
-    first = np.stack([incremental.vectors.reconstruct(i) for i in range(incremental.vectors.size)])
-    second = np.stack([full.vectors.reconstruct(i) for i in range(full.vectors.size)])
+    first = incremental.vectors.reconstruct_rows(list(range(incremental.vectors.size)))
+    second = full.vectors.reconstruct_rows(list(range(full.vectors.size)))
     assert np.array_equal(first, second)
     assert np.array_equal(incremental.span_vectors, full.span_vectors)
 
