@@ -44,7 +44,7 @@ class IndexSettings:
     exact_max_chunks: int = 50_000
     hnsw_m: int = 32
     hnsw_ef_construction: int = 80
-    hnsw_ef_search: int = 96
+    hnsw_ef_search: int = 128
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,9 @@ class SentenceTransformerEmbedder:
         path = resolve_model_path(settings.model)
         try:
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as transformers_logging
 
+            transformers_logging.disable_progress_bar()
             set_torch_threads(settings.threads)
             self._model = SentenceTransformer(path, device="cpu")
         except ImportError as error:

@@ -102,16 +102,13 @@ def browser():
 
 
 def _ask(page, question: str, answers_before: int) -> None:
+    """Type a question and wait until its answer is fully drawn (the feedback buttons come last)."""
     box = page.get_by_test_id("stChatInputTextArea")
     box.fill(question)
     box.press("Enter")
-    page.wait_for_function(
-        "n => document.querySelectorAll('[data-testid=stChatMessage]').length >= n",
-        arg=answers_before + 2,
-        timeout=60_000,
-    )
-    page.wait_for_timeout(500)
-    page.wait_for_selector("[data-testid=stStatusWidget]", state="detached", timeout=60_000)
+    answer = page.get_by_test_id("stChatMessage").nth(answers_before + 1)
+    answer.get_by_test_id("stFeedback").wait_for(timeout=90_000)
+    page.wait_for_timeout(300)
 
 
 def test_a_new_user_asks_opens_a_source_and_follows_up(server, browser):
