@@ -91,11 +91,15 @@ def show_source(engine, doc_id: str, start: int, end: int, highlights: tuple) ->
     st.markdown(passage_markdown(document.text, 0, highlights or ((start, end),)))
 
 
-def render_answer(engine, answer, key: str) -> None:
+def render_answer(settings: Settings, engine, answer, key: str) -> None:
     if answer.notice:
         st.info(answer.notice)
     if answer.interpretation.changed or answer.interpretation.compare:
         st.caption(f"Interpreted as: {escape_markdown(answer.interpretation.describe())}")
+        if answer.interpretation.changed and st.button("Ask it on its own instead", key=f"{key}-standalone"):
+            st.session_state.pending = answer.question
+            st.session_state.pending_standalone = True
+            st.rerun()
     if not answer.refused:
         label, color = BADGES[answer.level]
         st.badge(f"{label} ({answer.confidence:.2f})", color=color)
@@ -120,7 +124,7 @@ def render_answer(engine, answer, key: str) -> None:
             append_record(settings.feedback_file, feedback_record(kind, answer))
 
 
-def sidebar(settings: Settings, engine, error: str | None):
+def sidebar(settings: Settings, engine):
     with st.sidebar:
         st.header("Index")
         status = index_status(settings)
@@ -177,13 +181,17 @@ def guide_browser(engine) -> None:
         st.markdown(passage_markdown(chosen.text))
 
 
-settings = load_settings()
-st.session_state.setdefault("messages", [])
-engine, error = engine_or_error(settings)
-status, role_filter, k = sidebar(settings, engine, error)
-
 st.title("Academic careers in machine learning")
 st.caption("Answers come only from the career guides, and every sentence cites its source.")
+
+try:
+    settings = load_settings()
+except GuideError as problem:
+    st.error(str(problem))
+    st.stop()
+st.session_state.setdefault("messages", [])
+engine, error = engine_or_error(settings)
+status, role_filter, k = sidebar(settings, engine)
 
 if st.session_state.get("build_error"):
     st.error(st.session_state.build_error)
@@ -200,7 +208,10 @@ with guides_tab:
     guide_browser(engine)
 
 prompt = st.chat_input("Ask about PhDs, research posts, lecturer or professor jobs…")
-question = prompt if prompt is not None else st.session_state.pop("pending", None)
+question, standalone = prompt, False
+if question is None:
+    question = st.session_state.pop("pending", None)
+    standalone = st.session_state.pop("pending_standalone", False)
 
 with chat_tab:
     for number, message in enumerate(st.session_state.messages):
@@ -208,15 +219,15 @@ with chat_tab:
             if message["role"] == "user":
                 st.markdown(escape_markdown(message["content"]))
             else:
-                render_answer(engine, message["answer"], f"answer-{number}")
+                render_answer(settings, engine, message["answer"], f"answer-{number}")
     if question is not None:
-        history = [m["content"] for m in st.session_state.messages if m["role"] == "user"]
+        history = [] if standalone else [m["content"] for m in st.session_state.messages if m["role"] == "user"]
         with st.chat_message("user"):
             st.markdown(escape_markdown(question) or "*(empty question)*")
         with st.chat_message("assistant"):
             answer = engine.ask(question, history=history, k=k, roles=role_filter)
             number = len(st.session_state.messages) + 1
-            render_answer(engine, answer, f"answer-{number}")
+            render_answer(settings, engine, answer, f"answer-{number}")
         st.session_state.messages += [{"role": "user", "content": question}, {"role": "assistant", "answer": answer}]
         if (kind := automatic_kind(answer)) is not None:
             append_record(settings.feedback_file, feedback_record(kind, answer))

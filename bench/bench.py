@@ -44,7 +44,7 @@ def wall(command: list[str], repeat: int = 5, env: dict[str, str] | None = None)
 
 
 def peak_rss_mb(command: list[str], env: dict[str, str] | None = None) -> float:
-    """Peak resident memory of a command, read by a wrapper process so no other child counts."""
+    """Peak resident memory of a command, read by a small wrapper process so no other child counts."""
     wrapper = (
         "import resource, subprocess, sys; subprocess.run(sys.argv[1:], capture_output=True, check=True); "
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
@@ -53,6 +53,14 @@ def peak_rss_mb(command: list[str], env: dict[str, str] | None = None) -> float:
         [sys.executable, "-c", wrapper, *command], capture_output=True, text=True, check=True, env=env
     )
     return int(output.stdout.strip()) / 1024
+
+
+def own_peak_rss_mb() -> float:
+    """This process's peak RSS since it started (VmHWM; ru_maxrss would include the parent's at fork)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def questions(count: int) -> list[str]:

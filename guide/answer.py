@@ -139,6 +139,27 @@ def make_citation(
     )
 
 
+class CitationList:
+    """Numbers passages in the order an answer first cites them, collecting the cited sentences."""
+
+    def __init__(self, index: LoadedIndex, corpus_prefix: str) -> None:
+        self._index = index
+        self._prefix = corpus_prefix
+        self._numbers: dict[int, int] = {}
+        self._highlights: dict[int, list[tuple[int, int]]] = {}
+
+    def cite(self, chunk_row: int, span_row: int) -> int:
+        """The citation number for a sentence of a passage."""
+        span = self._index.spans[span_row]
+        self._highlights.setdefault(chunk_row, []).append((span.start, span.end))
+        return self._numbers.setdefault(chunk_row, len(self._numbers) + 1)
+
+    def citations(self) -> tuple[Citation, ...]:
+        return tuple(
+            make_citation(self._index, row, n, self._highlights[row], self._prefix) for row, n in self._numbers.items()
+        )
+
+
 def refusal(
     question: str,
     interpretation: Interpretation,
@@ -170,6 +191,7 @@ def compose_answer(
     settings: Settings,
     corpus_prefix: str = "",
     notice: str | None = None,
+    hint: str | None = None,
 ) -> Answer:
     """Compose a short answer from the best sentences of the top passages, or refuse.
 
@@ -181,31 +203,28 @@ def compose_answer(
         settings: refusal threshold, confidence calibration, answer length and role boost.
         corpus_prefix: prefix for citation paths (the corpus folder).
         notice: a message about the question itself (such as "it was cut").
+        hint: why the question's wording may not match the guides, said if it is refused.
     """
     hits = found.hits
     top = relevance(found, settings.answer)
     confidence = confidence_from_score(top, settings.answer)
     if not hits or top < settings.answer.refusal_threshold:
-        return refusal(question, interpretation, index, hits, confidence, notice)
+        reason = f"I could not find an answer to that in the career guides. {hint}" if hint else None
+        return refusal(question, interpretation, index, hits, confidence, notice, reason)
     chosen = select_sentences(
         interpretation, found, index, settings.answer.max_sentences, settings.retrieval.role_boost
     )
-    numbers: dict[int, int] = {}
-    highlights: dict[int, list[tuple[int, int]]] = {}
-    parts = []
-    for span_row, hit in chosen:
-        n = numbers.setdefault(hit.row, len(numbers) + 1)
-        span = index.spans[span_row]
-        highlights.setdefault(hit.row, []).append((span.start, span.end))
-        parts.append(f"{_as_sentence(span.text)} [{n}]")
-    citations = tuple(make_citation(index, row, n, highlights[row], corpus_prefix) for row, n in numbers.items())
+    cited = CitationList(index, corpus_prefix)
+    parts = [
+        f"{_as_sentence(index.spans[span_row].text)} [{cited.cite(hit.row, span_row)}]" for span_row, hit in chosen
+    ]
     return Answer(
         question,
         interpretation,
         " ".join(parts),
         refused=False,
         confidence=confidence,
-        citations=citations,
+        citations=cited.citations(),
         notice=notice,
     )
 

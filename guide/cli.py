@@ -247,11 +247,7 @@ def search(
     batch: str | None,
 ) -> None:
     """Show the passages of the guides that best match QUESTION."""
-    _require_question(question, batch)
-    _check_batch_source(batch)
-    settings = _settings()
-    engine = _engine(settings)
-    _check_roles(roles, engine.index.roles)
+    engine = _engine_for(question, batch, roles)
 
     def run(text: str, past: list[str]) -> dict[str, Any]:
         _, hits = engine.search(text, k=k, roles=roles, history=past)
@@ -290,6 +286,15 @@ def _hits_json(engine: Any, question: str, hits: list[Any]) -> dict[str, Any]:
             for hit in hits
         ],
     }
+
+
+def _engine_for(question: str | None, batch: str | None, roles: tuple[str, ...]) -> Any:
+    """Check the arguments of `search` and `ask`, then load the engine."""
+    _require_question(question, batch)
+    _check_batch_source(batch)
+    engine = _engine(_settings())
+    _check_roles(roles, engine.index.roles)
+    return engine
 
 
 def _require_question(question: str | None, batch: str | None) -> None:
@@ -333,11 +338,7 @@ def ask(
     batch: str | None,
 ) -> None:
     """Answer QUESTION from the guides, citing each sentence's source as [n]."""
-    _require_question(question, batch)
-    _check_batch_source(batch)
-    settings = _settings()
-    engine = _engine(settings)
-    _check_roles(roles, engine.index.roles)
+    engine = _engine_for(question, batch, roles)
     if batch is not None:
         _run_batch(batch, lambda text, past: engine.ask(text, history=past, k=k, roles=roles).to_json())
         return

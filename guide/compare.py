@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from guide.answer import Answer, Citation, Comparison, ComparisonRow, make_citation
+from guide.answer import Answer, CitationList, Comparison, ComparisonRow
 from guide.index import LoadedIndex
 from guide.query import ASPECTS, Interpretation, content_words, role_label
 
@@ -26,8 +26,7 @@ def compose_comparison(
     """A table comparing the roles of `interpretation` on its aspects (all aspects when none named)."""
     roles = tuple(role for role in interpretation.roles if any(doc.role == role for doc in index.documents.values()))
     aspects = interpretation.aspects or tuple(ASPECTS)
-    numbers: dict[int, int] = {}
-    highlights: dict[int, list[tuple[int, int]]] = {}
+    cited = CitationList(index, corpus_prefix)
     rows = []
     lines = [f"How {' and '.join(role_label(role) for role in roles)} compare, from their guides:"]
     for aspect in aspects:
@@ -41,18 +40,13 @@ def compose_comparison(
                 cells.append(None)
                 continue
             span_row, chunk_row = found
-            span = index.spans[span_row]
-            n = numbers.setdefault(chunk_row, len(numbers) + 1)
-            highlights.setdefault(chunk_row, []).append((span.start, span.end))
-            excerpt = _shorten(span.text)
+            n = cited.cite(chunk_row, span_row)
+            excerpt = _shorten(index.spans[span_row].text)
             cells.append((excerpt, n))
             line.append(f"{role_label(role)}: {excerpt} [{n}]")
         rows.append(ComparisonRow(aspect, tuple(cells)))
         if line:
             lines.append(f"{aspect.capitalize()} — " + "; ".join(line))
-    citations: tuple[Citation, ...] = tuple(
-        make_citation(index, row, n, highlights[row], corpus_prefix) for row, n in numbers.items()
-    )
     comparison = Comparison(roles, tuple(role_label(role) for role in roles), tuple(rows))
     # Confidence of a table: the share of its cells the guides could fill.
     cells = [cell for row in rows for cell in row.cells]
@@ -63,7 +57,7 @@ def compose_comparison(
         "\n".join(lines),
         refused=False,
         confidence=filled,
-        citations=citations,
+        citations=cited.citations(),
         notice=notice,
         comparison=comparison,
     )

@@ -34,7 +34,7 @@ class ChunkingSettings:
 class EmbeddingSettings:
     model: str = DEFAULT_MODEL
     batch_size: int = 32
-    # Empty means "as many threads as the machine has cores".
+    # 0 means one thread per core available to the process.
     threads: int = 0
 
 
@@ -155,7 +155,25 @@ def _flatten(mapping: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]
     return pairs
 
 
+# Smallest values that make sense; below them a setting is refused with this message.
+MINIMUMS = {
+    "retrieval.k": 1,
+    "chunking.max_chars": 50,
+    "embedding.batch_size": 1,
+    "answer.max_sentences": 1,
+    "answer.max_question_chars": 10,
+    "index.hnsw_m": 4,
+}
+
+
 def _convert(key: str, current: Any, value: Any) -> Any:
+    converted = _convert_type(key, current, value)
+    if key in MINIMUMS and converted < MINIMUMS[key]:
+        raise ConfigError(f"Setting {key!r} must be at least {MINIMUMS[key]}; got {value!r}.")
+    return converted
+
+
+def _convert_type(key: str, current: Any, value: Any) -> Any:
     kind = type(current)
     try:
         if isinstance(current, Path):

@@ -14,6 +14,9 @@ from guide.errors import ModelError
 
 logger = logging.getLogger(__name__)
 
+# Up to this many texts (the questions of one `ask`) skip `encode`'s batching machinery.
+FAST_PATH_TEXTS = 4
+
 
 class Embedder(Protocol):
     """Turns texts into L2-normalised float32 vectors."""
@@ -89,6 +92,8 @@ class SentenceTransformerEmbedder:
         """Normalised embeddings of `texts`, one row each."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if len(texts) <= FAST_PATH_TEXTS:
+            return self._encode_few(list(texts))
         with self._lock:
             vectors = self._model.encode(
                 list(texts),
@@ -97,6 +102,18 @@ class SentenceTransformerEmbedder:
                 convert_to_numpy=True,
                 show_progress_bar=False,
             )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def _encode_few(self, texts: list[str]) -> np.ndarray:
+        """A question or two straight through the model's modules, skipping `encode`'s batching overhead."""
+        import torch
+
+        model = self._model
+        prepare = getattr(model, "preprocess", None) or model.tokenize
+        with self._lock, torch.inference_mode():
+            features = prepare(texts)
+            embeddings = model(features)["sentence_embedding"]
+            vectors = torch.nn.functional.normalize(embeddings.float(), dim=1).numpy()
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 

@@ -15,7 +15,7 @@ from guide.compare import compose_comparison
 from guide.config import Settings
 from guide.embedding import CrossEncoderReranker, Embedder, SentenceTransformerEmbedder
 from guide.index import LoadedIndex, load_index
-from guide.query import Interpretation, clean_question, expand_query, interpret
+from guide.query import Interpretation, clean_question, expand_query, interpret, wording_hint
 from guide.retrieval import Hit, Retrieval, Retriever
 
 logger = logging.getLogger(__name__)
@@ -150,8 +150,13 @@ class Engine:
                 notice,
                 reason="Please type a question about an academic career in machine learning.",
             )
+        hint = wording_hint(cleaned)
+        if hint is not None and not any(ch.isalnum() for ch in cleaned):
+            return refusal(cleaned, Interpretation(cleaned, "", ""), state.index, [], 0.0, notice, reason=hint)
         interpretation = self.interpret(cleaned, history)
         if interpretation.compare:
             return compose_comparison(cleaned, interpretation, state.index, self.embed, self._corpus_prefix, notice)
         found = self._search(state, interpretation, k, roles)
-        return compose_answer(cleaned, interpretation, found, state.index, self.settings, self._corpus_prefix, notice)
+        return compose_answer(
+            cleaned, interpretation, found, state.index, self.settings, self._corpus_prefix, notice, hint
+        )

@@ -224,6 +224,16 @@ def clean_question(text: str, max_chars: int) -> tuple[str, str | None]:
     return text, None
 
 
+def wording_hint(text: str) -> str | None:
+    """Why a question cannot be matched to English guides by its wording, if that is the reason."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if not any(ch.isalnum() for ch in text):
+        return "Please ask your question in words; this one has no letters or digits."
+    if letters and sum(ch.isascii() for ch in letters) / len(letters) < 0.5:
+        return "The guides are written in English, so questions in English match them best."
+    return None
+
+
 def _without_roles(text: str, spans: list[tuple[int, int]]) -> str:
     if not spans:
         return text

@@ -74,7 +74,12 @@ class VectorIndex:
         if queries.ndim == 1:
             queries = queries[None, :]
         k = max(1, min(k, self.size))
-        return self._index.search(queries, k)
+        if len(queries) > 4:
+            return self._index.search(queries, k)
+        # One query at a time stays out of FAISS's OpenMP pool, whose wake-up after the model
+        # has run costs more than the search itself on a small index.
+        results = [self._index.search(queries[row : row + 1], k) for row in range(len(queries))]
+        return np.vstack([scores for scores, _ in results]), np.vstack([rows for _, rows in results])
 
     def reconstruct_rows(self, rows: list[int]) -> np.ndarray:
         """The stored vectors of some rows, in the order given."""

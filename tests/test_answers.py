@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from guide.evaluation import citation_problems
+
 pytestmark = pytest.mark.model
 
 CASES = [
@@ -85,6 +87,10 @@ def test_empty_questions_get_a_clear_reply(engine, question):
 def test_very_long_and_odd_questions_are_answered_safely(engine):
     long = engine.ask("What GPA do PhD admits have? " + "x" * 100_000)
     assert long.notice and "only the first" in long.notice
-    for odd in ["🎓🎓🎓", "Что нужно для PhD?", "<script>alert(1)</script>", "**bold** [x](http://e)"]:
+    emoji = engine.ask("🎓🎓🎓")
+    assert emoji.refused and "in words" in emoji.text
+    russian = engine.ask("Сколько лет длится испытательный срок?")
+    assert russian.refused and "written in English" in russian.text
+    for odd in ["<script>alert(1)</script>", "**bold** [x](http://e)", "a\x00b\x1bc", "PhD? " * 3000]:
         answer = engine.ask(odd)
-        assert isinstance(answer.text, str) and answer.text
+        assert answer.text and citation_problems(answer, engine.index) == []

@@ -121,3 +121,14 @@ def test_comparison_table_guide_browser_and_export(app):
     assert [button.proto.label for button in app.sidebar.get("download_button")] == ["Download conversation (Markdown)"]
     browser_text = " ".join(m.value for m in app.tabs[1].markdown)
     assert "Grade point averages above 3\\.5/4\\.0" in browser_text or "Assistant Professor" in browser_text
+
+
+def test_a_follow_up_can_be_asked_on_its_own_instead(app):
+    app.chat_input[0].set_value("How much postdoc experience does an assistant professor need?").run()
+    app.chat_input[0].set_value("What about lecturers?").run()
+    next(button for button in app.button if button.label == "Ask it on its own instead").click().run()
+    assert not app.exception
+    user_turns = [m.markdown[0].value for m in app.chat_message if m.name == "user"]
+    assert user_turns[-1] == "What about lecturers?" and len(user_turns) == 3
+    last = app.chat_message[-1]
+    assert not any(c.value.startswith("Interpreted as:") for c in last.caption)

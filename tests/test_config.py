@@ -25,6 +25,7 @@ def test_yaml_then_environment_then_flags(tmp_path):
         ("ui:\n  allow_rebuild: maybe\n", "'ui.allow_rebuild' must be true or false"),
         ("- a\n", "must be a mapping of settings"),
         ("retrieval: [\n", "not valid YAML"),
+        ("retrieval:\n  k: 0\n", "'retrieval.k' must be at least 1"),
     ],
 )
 def test_bad_settings_name_the_key_and_what_is_allowed(tmp_path, yaml_text, message):
