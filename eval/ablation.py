@@ -39,8 +39,87 @@ VARIANTS: list[tuple[str, dict[str, object]]] = [
     ("without follow-up handling", {"retrieval.follow_ups": False}),
     ("without contextual chunk headers", {"chunking.context_headers": False}),
     ("chunks of 400 characters", {"chunking.max_chars": 400}),
-    ("chunks of 1000 characters", {"chunking.max_chars": 1000}),
+    ("chunks of 700 characters", {"chunking.max_chars": 700}),
+    ("chunks of 1400 characters", {"chunking.max_chars": 1400}),
 ]
+
+
+def fixed_chunks(text: str, size: int, overlap: int = 0) -> list[str]:
+    """Fixed windows of `size` characters."""
+    step = size - overlap
+    return [text[start : start + size] for start in range(0, max(len(text) - overlap, 1), step)]
+
+
+def recursive_chunks(text: str, size: int = 1000, overlap: int = 200) -> list[str]:
+    """A recursive character splitter in the manner of the common tutorials: paragraphs, lines, words."""
+    pieces = [text]
+    for separator in ("\n\n", "\n", " "):
+        pieces = [part for piece in pieces for part in (piece.split(separator) if len(piece) > size else [piece])]
+    chunks, current = [], ""
+    for piece in pieces:
+        if current and len(current) + len(piece) + 1 > size:
+            chunks.append(current)
+            current = current[-overlap:]
+        current = f"{current} {piece}".strip() if current else piece
+    return chunks + ([current] if current else [])
+
+
+def baselines(questions, embedder) -> list[tuple[str, dict[str, float]]]:
+    """Retrieval-only baselines on the same questions (the last turn only, as those tools see it)."""
+    import bm25s
+    import faiss
+
+    from guide.corpus import load_corpus
+    from guide.evaluation import contains_fact
+
+    documents, _ = load_corpus(ROOT / "corpus")
+    inside = [q for q in questions if not q.out_of_scope]
+
+    def measure(chunks: list[tuple[str, str]], rank) -> dict[str, float]:
+        ranks = []
+        for item in inside:
+            order = rank(item.question)
+            found = next(
+                (
+                    i + 1
+                    for i, row in enumerate(order)
+                    if chunks[row][0] == item.role and contains_fact(chunks[row][1], item.facts)
+                ),
+                None,
+            )
+            ranks.append(found)
+        return {
+            "hit@1": sum(r == 1 for r in ranks if r) / len(ranks),
+            "hit@3": sum(r <= 3 for r in ranks if r) / len(ranks),
+            "mrr": sum(1 / r for r in ranks if r) / len(ranks),
+        }
+
+    def dense(chunks: list[tuple[str, str]], k: int):
+        vectors = embedder.encode([text for _, text in chunks])
+        index = faiss.IndexFlatIP(vectors.shape[1])
+        index.add(vectors)
+        return lambda question: index.search(embedder.encode([question]), k)[1][0].tolist()
+
+    fixed = [(doc.role, piece) for doc in documents for piece in fixed_chunks(doc.text, 600)]
+    recursive = [(doc.role, piece) for doc in documents for piece in recursive_chunks(doc.text)]
+    tokens = bm25s.tokenize([text for _, text in fixed], stopwords="en", show_progress=False)
+    bm25 = bm25s.BM25()
+    bm25.index(tokens, show_progress=False)
+
+    def lexical(question: str) -> list[int]:
+        query = bm25s.tokenize([question], stopwords="en", show_progress=False)
+        rows, _ = bm25.retrieve(query, k=5, show_progress=False)
+        return [int(row) for row in rows[0]]
+
+    return [
+        ("baseline: dense over fixed 600-character chunks", measure(fixed, dense(fixed, 5))),
+        ("baseline: BM25 alone over fixed 600-character chunks", measure(fixed, lexical)),
+        (
+            "baseline: tutorial stack (1,000-char recursive chunks, MiniLM, FAISS, k=4)",
+            measure(recursive, dense(recursive, 4)),
+        ),
+    ]
+
 
 COLUMNS = [
     ("hit@1", "hit@1"),
@@ -66,6 +145,14 @@ def main() -> None:
     print("| variant | " + " | ".join(name for name, _ in COLUMNS) + " |")
     print("|---|" + "---:|" * len(COLUMNS))
     try:
+        if not args.only:
+            for name, summary in baselines(questions, embedder):
+                print(
+                    f"| {name} | "
+                    + " | ".join(f"{summary[key]:.3f}" if key in summary else "–" for _, key in COLUMNS)
+                    + " |",
+                    flush=True,
+                )
         for name, overrides in VARIANTS:
             if args.only and not any(word in name for word in args.only):
                 continue
