@@ -14,6 +14,8 @@ from guide.retrieval import Hit, Retrieval
 
 # How far below the best sentence another may score and still join the answer.
 SENTENCE_MARGIN = 0.06
+# The looser margin for the sentence right after a chosen one.
+FOLLOWING_MARGIN = 0.10
 # How much a sentence loses for each point its passage scores below the top passage.
 PASSAGE_RANK_WEIGHT = 0.5
 MAX_ANSWER_CHARS = 650
@@ -260,16 +262,30 @@ def select_sentences(
         scored.append((score, span_row, hit))
     scored.sort(key=lambda item: (-item[0], item[1]))
     best = scored[0][0]
+    by_row = {span_row: (score, hit) for score, span_row, hit in scored}
     chosen: list[tuple[int, Hit]] = []
     length = 0
-    for score, span_row, hit in scored:
+
+    def take(span_row: int, hit: Hit) -> bool:
+        nonlocal length
         text = index.spans[span_row].text
-        if len(chosen) >= max_sentences or score < best - SENTENCE_MARGIN:
-            break
+        if any(row == span_row for row, _ in chosen) or len(chosen) >= max_sentences:
+            return False
         if chosen and (length + len(text) > MAX_ANSWER_CHARS or len(content_words(text)) < 3):
-            continue
+            return False
         chosen.append((span_row, hit))
         length += len(text)
+        return True
+
+    for score, span_row, hit in scored:
+        if len(chosen) >= max_sentences or score < best - SENTENCE_MARGIN:
+            break
+        if take(span_row, hit):
+            # The sentence after a chosen one often completes it ("… need robust credentials.
+            # Required qualifications include …"), so it may join with a looser margin.
+            following = by_row.get(span_row + 1)
+            if following is not None and following[0] >= best - FOLLOWING_MARGIN:
+                take(span_row + 1, following[1])
     chosen.sort(key=lambda pair: (pair[1].rank, pair[0]))
     return chosen
 

@@ -51,11 +51,11 @@ class IndexSettings:
 class RetrievalSettings:
     k: int = 5
     # Weight of BM25 against dense similarity in the fused score (0 = dense only).
-    lexical_weight: float = 0.2
+    lexical_weight: float = 0.35
     # Added to the fused score of chunks from a role the question names or inherits.
     role_boost: float = 0.35
     # Share of a chunk's dense score that comes from its single best-matching sentence.
-    sentence_weight: float = 0.6
+    sentence_weight: float = 0.75
     # Add the guides' wording for abbreviations and everyday words ("GPA", "pay") to queries.
     expand_queries: bool = True
     # Also search with the question as asked, beside its role-free topic.
@@ -71,7 +71,7 @@ class AnswerSettings:
     # Calibrated on eval/questions.yaml by `guide eval --calibrate`; see README.
     refusal_threshold: float = 0.50
     coverage_weight: float = 0.4
-    confidence_slope: float = 7.0
+    confidence_slope: float = 8.5
     max_sentences: int = 3
     max_question_chars: int = 2000
 

@@ -57,13 +57,19 @@ class LexicalIndex:
         stems = self._stemmer.stemWords(content_words(query))
         return sum(stem in self._vocabulary for stem in stems) / len(stems) if stems else 1.0
 
-    def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every chunk for `query` (zeros when no query term is in the corpus)."""
+    def relative_scores(self, query: str) -> np.ndarray:
+        """BM25 scores as a share of the best score each query term reaches in any text.
+
+        A text matching every term as well as the corpus allows scores 1; one matching only a
+        common word ("research") scores little, however it ranks among the others.
+        """
         words = [word.lower() for word in re.findall(_TOKEN, query)]
-        stems = [stem for stem in self._stemmer.stemWords(words) if stem in self._vocabulary]
+        stems = list(dict.fromkeys(stem for stem in self._stemmer.stemWords(words) if stem in self._vocabulary))
         if not stems:
             return np.zeros(self._bm25.scores["num_docs"], dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(stems), dtype=np.float32)
+        ceiling = sum(float(self._bm25.get_scores([stem]).max()) for stem in stems)
+        scores = np.asarray(self._bm25.get_scores(stems), dtype=np.float32)
+        return scores / ceiling if ceiling > 0 else scores
 
 
 class Retriever:
@@ -124,11 +130,11 @@ class Retriever:
         wanted = pool if not roles else size if self.index.vectors.parameters["type"] == "flat" else 50 * k + 200
         _, rows = self.index.vectors.search(queries, min(wanted, size))
         candidates = {int(row) for row in rows.ravel() if row >= 0}
-        lexical = _normalised(self.lexical.scores(query_text)) if self.lexical is not None else None
+        lexical = self.lexical.relative_scores(query_text) if self.lexical is not None else None
         span_dense = (self.index.span_vectors @ queries.T).mean(axis=1) if self.index.spans else np.zeros(0, np.float32)
         span_scores = span_dense
         if self.sentence_lexical is not None:
-            span_scores = span_dense + settings.lexical_weight * _normalised(self.sentence_lexical.scores(query_text))
+            span_scores = span_dense + settings.lexical_weight * self.sentence_lexical.relative_scores(query_text)
         sentence_dense = self._best_per_chunk(span_dense) if self.index.spans else None
         sentence = self._best_per_chunk(span_scores) if self.index.spans else None
 
@@ -161,9 +167,3 @@ class Retriever:
         ]
         coverage = self.sentence_lexical.coverage(query_text) if self.sentence_lexical is not None else 1.0
         return Retrieval(hits, span_scores, coverage)
-
-
-def _normalised(scores: np.ndarray) -> np.ndarray:
-    """Scores divided by their maximum (all zeros stay zeros)."""
-    top = float(scores.max()) if scores.size else 0.0
-    return scores / top if top > 0 else scores
