@@ -37,6 +37,7 @@ VARIANTS: list[tuple[str, dict[str, object]]] = [
     ("without best-sentence scores", {"retrieval.sentence_weight": 0}),
     ("without query expansion", {"retrieval.expand_queries": False}),
     ("without follow-up handling", {"retrieval.follow_ups": False}),
+    ("without the question as asked (role-free topic only)", {"retrieval.question_as_asked": False}),
     ("without contextual chunk headers", {"chunking.context_headers": False}),
     ("chunks of 400 characters", {"chunking.max_chars": 400}),
     ("chunks of 700 characters", {"chunking.max_chars": 700}),
