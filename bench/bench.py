@@ -282,14 +282,13 @@ def serve_worker(count: int, folder: Path, queries_file: Path) -> None:
         times.append(time.perf_counter() - started)
         found.append(rows[0])
     recall = float(np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth, strict=True)]))
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         json.dumps(
             {
                 "p50_ms": percentile(times, 50) * 1000,
                 "p95_ms": percentile(times, 95) * 1000,
                 "recall": recall,
-                "rss_mb": rss,
+                "rss_mb": own_peak_rss_mb(),
             }
         )
     )

@@ -8,7 +8,7 @@ import numpy as np
 
 from guide.answer import Answer, CitationList, Comparison, ComparisonRow
 from guide.index import LoadedIndex
-from guide.query import ASPECTS, Interpretation, content_words, role_label
+from guide.query import ASPECTS, Interpretation, content_words, find_terms, role_label
 
 CELL_CHARS = 240
 # Added to a sentence's similarity when its section heading names the aspect.
@@ -65,7 +65,7 @@ def compose_comparison(
 
 def _best_span(index: LoadedIndex, role: str, aspect: str, vector: np.ndarray) -> tuple[int, int] | None:
     """The sentence of `role`'s guides that best states `aspect`, and a chunk that contains it."""
-    keywords = aspect.split()
+    _, patterns = ASPECTS[aspect]
     best: tuple[float, int, int] | None = None
     for chunk_row, chunk in enumerate(index.chunks):
         if chunk.role != role:
@@ -74,7 +74,9 @@ def _best_span(index: LoadedIndex, role: str, aspect: str, vector: np.ndarray) -
         if first == last:
             continue
         scores = index.span_vectors[first:last] @ vector
-        if any(word in chunk.section.lower() for word in keywords):
+        # Only the innermost heading counts: "Skills" under "Qualifications, Experience, and
+        # Skills" is about skills, not qualifications.
+        if find_terms(patterns, chunk.section.split(" > ")[-1]):
             scores = scores + HEADING_BONUS
         for offset, span in enumerate(index.spans[first:last]):
             # A lead-in ("Core skills include:") or a fragment says nothing on its own.

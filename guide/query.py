@@ -155,7 +155,8 @@ def _role_patterns(role: str) -> dict[str, list[str]]:
     return {"explicit": [r"[- ]?".join(words) + r"s?"], "generic": []}
 
 
-def _find(patterns: Iterable[str], text: str) -> list[tuple[int, int]]:
+def find_terms(patterns: Iterable[str], text: str) -> list[tuple[int, int]]:
+    """Spans of `text` where any of the word patterns occurs as whole words (case-insensitive)."""
     spans = []
     for pattern in patterns:
         spans.extend(match.span() for match in re.finditer(rf"(?<![\w-])(?:{pattern})(?![\w-])", text, re.I))
@@ -168,9 +169,9 @@ def detect_roles(text: str, available: Sequence[str]) -> tuple[tuple[str, ...], 
     generic: dict[str, list[tuple[int, int]]] = {}
     for role in available:
         patterns = _role_patterns(role)
-        if spans := _find(patterns["explicit"], text):
+        if spans := find_terms(patterns["explicit"], text):
             explicit[role] = spans
-        if spans := _find(patterns["generic"], text):
+        if spans := find_terms(patterns["generic"], text):
             generic[role] = spans
     if explicit:
         # A generic word inside an explicit name ("clinical" in "clinical professor") is not a second role.
@@ -200,7 +201,7 @@ def _inside(span: tuple[int, int], found: dict[str, list[tuple[int, int]]]) -> b
 
 
 def detect_aspects(text: str) -> tuple[str, ...]:
-    return tuple(name for name, (_, patterns) in ASPECTS.items() if _find(patterns, text))
+    return tuple(name for name, (_, patterns) in ASPECTS.items() if find_terms(patterns, text))
 
 
 def content_words(text: str) -> list[str]:
@@ -301,7 +302,7 @@ def _without_field(text: str) -> str:
 def expand_query(text: str) -> str:
     """`text` with the guides' wording added for abbreviations and everyday words it uses."""
     extra = [
-        words for pattern, words in EXPANSIONS.items() if _find([pattern], text) and words.lower() not in text.lower()
+        words for pattern, words in EXPANSIONS.items() if find_terms([pattern], text) and words.lower() not in text.lower()
     ]
     return f"{text} ({'; '.join(extra)})" if extra else text
 
