@@ -114,7 +114,7 @@ class Retriever:
 
         Args:
             query_vector: the normalised embedding of `query_text`, or several embeddings (one per
-                row) of phrasings of the same question; each passage keeps its best similarity.
+                row) of phrasings of the same question; a passage's similarity is their mean.
             query_text: the text, for BM25.
             k: how many hits.
             roles: keep only chunks of these roles (a hard filter; empty keeps all).
