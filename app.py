@@ -42,6 +42,22 @@ def get_engine(index_dir: str, model: str, _settings: Settings):
     return Engine(_settings, get_embedder(model, _settings), load_index(_settings.index_dir, model=model))
 
 
+def status_signature(settings: Settings) -> tuple:
+    """The settings, and name, size and modification time of every guide and of the index pointer."""
+    from guide.corpus import guide_files
+    from guide.index import POINTER
+
+    paths = [*guide_files(settings.corpus_dir), settings.index_dir / POINTER]
+    files = tuple((str(path), path.stat().st_size, path.stat().st_mtime_ns) for path in paths if path.exists())
+    return (repr(settings), files)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def cached_status(_settings: Settings, signature: tuple):
+    """Index status, hashed again only when a guide or the index changed (not on every rerun)."""
+    return index_status(_settings)
+
+
 def engine_or_error(settings: Settings):
     try:
         return get_engine(str(settings.index_dir), settings.embedding.model, settings), None
@@ -127,7 +143,7 @@ def render_answer(settings: Settings, engine, answer, key: str) -> None:
 def sidebar(settings: Settings, engine):
     with st.sidebar:
         st.header("Index")
-        status = index_status(settings)
+        status = cached_status(settings, status_signature(settings))
         if engine is not None:
             manifest = engine.index.manifest
             counts = manifest.get("counts", {})

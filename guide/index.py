@@ -475,7 +475,11 @@ def _write_generation(
     generation = index_dir / f"gen-{stamp}"
     os.rename(staging, generation)
     _fsync_dir(index_dir)
-    previous = current_generation_name(index_dir)
+    try:
+        live = current_generation(index_dir)
+    except IndexCorruptError:
+        live = None  # a damaged pointer names nothing worth keeping
+    previous = live.name if live else None
     pointer = index_dir / f".{POINTER}.tmp"
     _write_durably(pointer, (generation.name + "\n").encode())
     os.replace(pointer, index_dir / POINTER)
@@ -486,13 +490,6 @@ def _write_generation(
         if old.name not in (generation.name, previous):
             shutil.rmtree(old, ignore_errors=True)
     return generation
-
-
-def current_generation_name(index_dir: Path) -> str | None:
-    try:
-        return (index_dir / POINTER).read_text(encoding="utf-8").strip() or None
-    except OSError:
-        return None
 
 
 def _remove_leftovers(index_dir: Path) -> None:

@@ -302,7 +302,9 @@ def _without_field(text: str) -> str:
 def expand_query(text: str) -> str:
     """`text` with the guides' wording added for abbreviations and everyday words it uses."""
     extra = [
-        words for pattern, words in EXPANSIONS.items() if find_terms([pattern], text) and words.lower() not in text.lower()
+        words
+        for pattern, words in EXPANSIONS.items()
+        if find_terms([pattern], text) and words.lower() not in text.lower()
     ]
     return f"{text} ({'; '.join(extra)})" if extra else text
 
