@@ -11,6 +11,7 @@ from guide.config import AnswerSettings, Settings
 from guide.index import LoadedIndex
 from guide.query import Interpretation, content_words
 from guide.retrieval import Hit, Retrieval
+from guide.structured import Point, Structure
 
 # How far below the best sentence another may score and still join the answer.
 SENTENCE_MARGIN = 0.06
@@ -86,6 +87,10 @@ class Answer:
     notice: str | None = None
     comparison: Comparison | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # The kind of question (see guide.query.KINDS) and, for structured kinds, the cited points.
+    kind: str = "fact"
+    lead: str = ""
+    points: tuple[Point, ...] = ()
 
     @property
     def level(self) -> str:
@@ -101,7 +106,14 @@ class Answer:
             "refused": self.refused,
             "confidence": round(self.confidence, 4),
             "citations": [citation.to_json() for citation in self.citations],
+            "kind": self.kind,
         }
+        if self.points:
+            data["lead"] = self.lead
+            data["points"] = [
+                {"text": point.text, "n": point.n, "group": point.group or None, "facet": point.facet or None}
+                for point in self.points
+            ]
         if self.comparison is not None:
             data["comparison"] = self.comparison.to_json()
         return data
@@ -293,3 +305,33 @@ def select_sentences(
 def _as_sentence(text: str) -> str:
     text = text.strip()
     return text if text.endswith((".", "!", "?", ":", ")")) else text + "."
+
+
+def structured_answer(
+    question: str,
+    interpretation: Interpretation,
+    structure: Structure,
+    index: LoadedIndex,
+    confidence: float,
+    corpus_prefix: str = "",
+    notice: str | None = None,
+) -> Answer:
+    """An answer made of a lead and cited points, numbered in the order they are cited."""
+    cited = CitationList(index, corpus_prefix)
+    points = tuple(
+        Point(p.text, cited.cite(p.chunk_row, p.span_row), p.group, p.facet, p.span_row, p.chunk_row)
+        for p in structure.points
+    )
+    numbered = Structure(structure.kind, structure.lead, points, structure.coverage, structure.grouped)
+    return Answer(
+        question,
+        interpretation,
+        numbered.text(),
+        refused=False,
+        confidence=confidence,
+        citations=cited.citations(),
+        notice=notice,
+        kind=structure.kind,
+        lead=structure.lead,
+        points=points,
+    )

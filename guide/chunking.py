@@ -50,6 +50,8 @@ class Span:
     start: int
     end: int
     text: str
+    # False for navigation, calls to action and page summaries (see guide/material.py).
+    material: bool = True
 
 
 @dataclass(frozen=True)

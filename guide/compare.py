@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from guide.answer import Answer, CitationList, Comparison, ComparisonRow
+from guide.collection import Facet
 from guide.index import LoadedIndex
-from guide.query import ASPECTS, Interpretation, content_words, find_terms, role_label
+from guide.query import Interpretation, content_words
 
 CELL_CHARS = 240
 # Added to a sentence's similarity when its section heading names the aspect.
@@ -20,22 +22,25 @@ def compose_comparison(
     interpretation: Interpretation,
     index: LoadedIndex,
     embed: Callable[[str], np.ndarray],
+    facets: Sequence[Facet],
+    label: Callable[[str], str],
     corpus_prefix: str = "",
     notice: str | None = None,
 ) -> Answer:
-    """A table comparing the roles of `interpretation` on its aspects (all aspects when none named)."""
+    """A table comparing the roles of `interpretation` on its aspects (all of `facets` when none named)."""
     roles = tuple(role for role in interpretation.roles if any(doc.role == role for doc in index.documents.values()))
-    aspects = interpretation.aspects or tuple(ASPECTS)
+    by_name = {facet.name: facet for facet in facets}
+    aspects = [by_name[name] for name in interpretation.aspects if name in by_name] or list(facets)
     cited = CitationList(index, corpus_prefix)
     rows = []
-    lines = [f"How {' and '.join(role_label(role) for role in roles)} compare, from their guides:"]
-    for aspect in aspects:
-        description, _ = ASPECTS[aspect]
-        vector = embed(description)
+    lines = [f"How {' and '.join(label(role) for role in roles)} compare, from their guides:"]
+    for facet in aspects:
+        aspect = facet.name
+        vector = embed(facet.description)
         cells: list[tuple[str, int] | None] = []
         line = []
         for role in roles:
-            found = _best_span(index, role, aspect, vector)
+            found = _best_span(index, role, facet, vector)
             if found is None:
                 cells.append(None)
                 continue
@@ -43,11 +48,11 @@ def compose_comparison(
             n = cited.cite(chunk_row, span_row)
             excerpt = _shorten(index.spans[span_row].text)
             cells.append((excerpt, n))
-            line.append(f"{role_label(role)}: {excerpt} [{n}]")
+            line.append(f"{label(role)}: {excerpt} [{n}]")
         rows.append(ComparisonRow(aspect, tuple(cells)))
         if line:
             lines.append(f"{aspect.capitalize()} — " + "; ".join(line))
-    comparison = Comparison(roles, tuple(role_label(role) for role in roles), tuple(rows))
+    comparison = Comparison(roles, tuple(label(role) for role in roles), tuple(rows))
     # Confidence of a table: the share of its cells the guides could fill.
     cells = [cell for row in rows for cell in row.cells]
     filled = sum(cell is not None for cell in cells) / len(cells) if cells else 0.0
@@ -60,12 +65,16 @@ def compose_comparison(
         citations=cited.citations(),
         notice=notice,
         comparison=comparison,
+        kind="compare",
     )
 
 
-def _best_span(index: LoadedIndex, role: str, aspect: str, vector: np.ndarray) -> tuple[int, int] | None:
-    """The sentence of `role`'s guides that best states `aspect`, and a chunk that contains it."""
-    _, patterns = ASPECTS[aspect]
+def _names(facet: Facet, heading: str) -> bool:
+    return any(re.search(rf"(?<![\w-]){re.escape(word)}s?(?![\w-])", heading, re.I) for word in facet.words)
+
+
+def _best_span(index: LoadedIndex, role: str, facet: Facet, vector: np.ndarray) -> tuple[int, int] | None:
+    """The sentence of `role`'s guides that best states `facet`, and a chunk that contains it."""
     best: tuple[float, int, int] | None = None
     for chunk_row, chunk in enumerate(index.chunks):
         if chunk.role != role:
@@ -76,11 +85,11 @@ def _best_span(index: LoadedIndex, role: str, aspect: str, vector: np.ndarray) -
         scores = index.span_vectors[first:last] @ vector
         # Only the innermost heading counts: "Skills" under "Qualifications, Experience, and
         # Skills" is about skills, not qualifications.
-        if find_terms(patterns, chunk.section.split(" > ")[-1]):
+        if _names(facet, chunk.section.split(" > ")[-1]):
             scores = scores + HEADING_BONUS
         for offset, span in enumerate(index.spans[first:last]):
-            # A lead-in ("Core skills include:") or a fragment says nothing on its own.
-            if span.text.rstrip().endswith(":") or len(content_words(span.text)) < 4:
+            # A lead-in ("Core skills include:"), a fragment or boilerplate says nothing on its own.
+            if not span.material or span.text.rstrip().endswith(":") or len(content_words(span.text)) < 4:
                 scores[offset] = -np.inf
         offset = int(np.argmax(scores))
         if np.isfinite(scores[offset]) and (best is None or scores[offset] > best[0]):

@@ -62,6 +62,13 @@ class RetrievalSettings:
     question_as_asked: bool = True
     # Let a question inherit the role and topic of earlier turns.
     follow_ups: bool = True
+    # Inherit a role only when the question leans on the conversation (a pronoun, "What about…");
+    # off: any question that names no role inherits the previous one.
+    follow_up_only_when_leaning: bool = True
+    # Leave out sentences the build marked as navigation, calls to action or page summaries.
+    answer_material_only: bool = True
+    # Correct misspelt words to the closest word of the guides, and accept typos in role names.
+    typo_tolerance: bool = True
     # Optional cross-encoder (sentence-transformers name or local path); off when empty.
     reranker: str = ""
 
@@ -72,8 +79,30 @@ class AnswerSettings:
     refusal_threshold: float = 0.50
     coverage_weight: float = 0.4
     confidence_slope: float = 8.5
-    max_sentences: int = 3
+    max_sentences: int = 2
     max_question_chars: int = 2000
+    # Answer broad, duties, career, history, trend, cross-role and situation questions with a
+    # lead and cited points; off: every question gets the best few sentences.
+    question_kinds: bool = True
+    # Refuse a question about a job the guides do not name ("How do I become an airline pilot?").
+    subject_check: bool = True
+
+
+@dataclass(frozen=True)
+class StructureSettings:
+    """How structured answers pick their points (tuned on the dev split of eval/usefulness.yaml)."""
+
+    # A sentence must be at least this similar to a facet's description to stand for it.
+    facet_threshold: float = 0.30
+    # Weight of the sentence's score for the question itself beside its fit to the facet.
+    question_weight: float = 0.5
+    # Further points of a guide must score within this of its best point.
+    point_margin: float = 0.15
+    # Across roles, a guide joins when its best sentence scores this much and within the margin of the best.
+    cross_role_threshold: float = 0.35
+    cross_role_margin: float = 0.25
+    # At most this many guides in a grouped answer.
+    max_groups: int = 5
 
 
 @dataclass(frozen=True)
@@ -91,6 +120,7 @@ class Settings:
     index: IndexSettings = field(default_factory=IndexSettings)
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     answer: AnswerSettings = field(default_factory=AnswerSettings)
+    structure: StructureSettings = field(default_factory=StructureSettings)
     ui: UISettings = field(default_factory=UISettings)
 
 

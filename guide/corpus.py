@@ -32,6 +32,14 @@ class Document:
     summary: str
     text: str
     sha256: str
+    # How people name the role: `label` in answers, `aliases` pick the role outright, `hints`
+    # (such as "tenure" or "faculty") only when no alias of any role is present.
+    label: str = ""
+    aliases: tuple[str, ...] = ()
+    hints: tuple[str, ...] = ()
+    # A role that is usually a step towards others (a PhD): named beside another role, it is
+    # read as a requirement of that role, not as the subject.
+    prerequisite: bool = False
 
 
 class ParseError(ValueError):
@@ -126,7 +134,7 @@ def parse_guide(text: str, path: str) -> Document:
         meta = dict(meta)
         if "title" not in meta:
             meta["title"] = _first_heading(body) or stem.replace("-", " ").replace("_", " ").title()
-    for key in ("title", "role", "source", "summary", "id"):
+    for key in ("title", "role", "source", "summary", "id", "label"):
         if key in meta and not isinstance(meta[key], str | int | float):
             raise ParseError(
                 f"front matter key {key!r} must be text, not {type(meta[key]).__name__}", line=_key_line(text, key)
@@ -143,6 +151,10 @@ def parse_guide(text: str, path: str) -> Document:
         )
     if not body.strip():
         raise ParseError("the guide has a title but no text")
+    names = {key: _phrases(meta, key, text) for key in ("aliases", "hints")}
+    prerequisite = meta.get("prerequisite", False)
+    if not isinstance(prerequisite, bool):
+        raise ParseError("front matter key 'prerequisite' must be true or false", line=_key_line(text, "prerequisite"))
     return Document(
         doc_id=doc_id,
         path=path,
@@ -152,7 +164,23 @@ def parse_guide(text: str, path: str) -> Document:
         summary=str(meta.get("summary", "")).strip(),
         text=body.strip("\n") + "\n",
         sha256=sha256,
+        label=str(meta.get("label", "")).strip() or role.replace("-", " "),
+        aliases=names["aliases"],
+        hints=names["hints"],
+        prerequisite=prerequisite,
     )
+
+
+def _phrases(meta: dict[str, Any], key: str, text: str) -> tuple[str, ...]:
+    """A front-matter list of words or phrases (a single string is a list of one)."""
+    value = meta.get(key, [])
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list) or not all(isinstance(v, str | int | float) and str(v).strip() for v in values):
+        raise ParseError(
+            f"front matter key {key!r} must be a list of words or phrases, such as [doctorate, doctoral]",
+            line=_key_line(text, key),
+        )
+    return tuple(str(v).strip() for v in values)
 
 
 def _first_heading(body: str) -> str | None:
@@ -187,9 +215,10 @@ def guide_files(corpus_dir: Path) -> list[Path]:
 
 
 def file_hashes(corpus_dir: Path) -> dict[str, str]:
-    """SHA-256 of every guide file's bytes, by file name; unreadable files hash to ''."""
+    """SHA-256 of the bytes of every guide file and of the collection file, by file name; unreadable files hash to ''."""
     hashes = {}
-    for path in guide_files(corpus_dir):
+    collection = corpus_dir / "collection.yaml"
+    for path in [*guide_files(corpus_dir), *([collection] if collection.is_file() else [])]:
         try:
             hashes[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
         except OSError:

@@ -10,13 +10,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from guide.answer import Answer, compose_answer, refusal
+from guide.answer import Answer, compose_answer, confidence_from_score, refusal, relevance, structured_answer
 from guide.compare import compose_comparison
 from guide.config import Settings
 from guide.embedding import CrossEncoderReranker, Embedder, SentenceTransformerEmbedder
 from guide.index import LoadedIndex, load_index
-from guide.query import Interpretation, clean_question, expand_query, interpret, wording_hint
+from guide.query import Interpretation, Lexicon, asked_subject, clean_question, interpret, tokens_of, wording_hint
 from guide.retrieval import Hit, Retrieval, Retriever
+from guide.structured import _PLANS, STRUCTURED_KINDS, compose_structure
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +28,17 @@ QUERY_CACHE_SIZE = 1024
 class _State:
     index: LoadedIndex
     retriever: Retriever
+    lexicon: Lexicon
+
+
+def _state(index: LoadedIndex, settings: Settings) -> _State:
+    retrieval = settings.retrieval
+    if not retrieval.answer_material_only:
+        from dataclasses import replace
+
+        index = replace(index, spans=[replace(span, material=True) for span in index.spans])
+    lexicon = Lexicon(index.documents.values(), index.collection, typo_tolerance=retrieval.typo_tolerance)
+    return _State(index, Retriever(index, retrieval), lexicon)
 
 
 class Engine:
@@ -35,7 +47,7 @@ class Engine:
     def __init__(self, settings: Settings, embedder: Embedder, index: LoadedIndex) -> None:
         self.settings = settings
         self.embedder = embedder
-        self._state = _State(index, Retriever(index, settings.retrieval))
+        self._state = _state(index, settings)
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._reranker: CrossEncoderReranker | None = None
@@ -55,7 +67,7 @@ class Engine:
     def reload(self) -> None:
         """Load the live index again; questions already running finish on the old one."""
         index = load_index(self.settings.index_dir, model=self.settings.embedding.model)
-        self._state = _State(index, Retriever(index, self.settings.retrieval))
+        self._state = _state(index, self.settings)
 
     def embed(self, text: str) -> np.ndarray:
         """The normalised embedding of one query text, cached."""
@@ -77,15 +89,30 @@ class Engine:
                     self._cache.popitem(last=False)
         return np.stack([known[text] for text in texts])
 
+    @property
+    def lexicon(self) -> Lexicon:
+        """How the loaded corpus names its roles and field."""
+        return self._state.lexicon
+
     def interpret(self, question: str, history: Sequence[str] = ()) -> Interpretation:
         """How a question is understood, given the earlier questions of its conversation."""
-        return interpret(question, history if self.settings.retrieval.follow_ups else (), self.index.roles)
+        retrieval = self.settings.retrieval
+        lexicon = self._state.lexicon
+        history = history if retrieval.follow_ups else ()
+        if retrieval.typo_tolerance:
+            question, history = lexicon.correct(question), [lexicon.correct(turn) for turn in history]
+        found = interpret(question, history, lexicon, retrieval.follow_up_only_when_leaning)
+        if not self.settings.answer.question_kinds and found.kind != "compare":
+            from dataclasses import replace
+
+            found = replace(found, kind="fact")
+        return found
 
     def _query(self, interpretation: Interpretation) -> str:
         return self._expand(interpretation.query)
 
     def _expand(self, text: str) -> str:
-        return expand_query(text) if self.settings.retrieval.expand_queries else text
+        return self._state.lexicon.expand(text) if self.settings.retrieval.expand_queries else text
 
     def search(
         self, question: str, k: int | None = None, roles: Sequence[str] = (), history: Sequence[str] = ()
@@ -113,7 +140,7 @@ class Engine:
         vectors = self.embed_many(texts)
         found = state.retriever.search(vectors, query, k, roles=roles, prefer_roles=interpretation.roles)
         if self.settings.retrieval.reranker and found.hits:
-            found = Retrieval(self._rerank(query, found.hits), found.sentence_scores)
+            found = Retrieval(self._rerank(query, found.hits), found.sentence_scores, found.coverage)
         return found
 
     def _rerank(self, query: str, hits: list[Hit]) -> list[Hit]:
@@ -155,8 +182,63 @@ class Engine:
             return refusal(cleaned, Interpretation(cleaned, "", ""), state.index, [], 0.0, notice, reason=hint)
         interpretation = self.interpret(cleaned, history)
         if interpretation.compare:
-            return compose_comparison(cleaned, interpretation, state.index, self.embed, self._corpus_prefix, notice)
+            facets = state.index.collection.facets_for("compare")
+            return compose_comparison(
+                cleaned, interpretation, state.index, self.embed, facets, state.lexicon.label, self._corpus_prefix, notice
+            )
         found = self._search(state, interpretation, k, roles)
+        settings = self.settings.answer
+        score = relevance(found, settings)
+        confidence = confidence_from_score(score, settings)
+        reason = None
+        if hint:
+            reason = f"I could not find an answer to that in the career guides. {hint}"
+        if unknown := self._unknown_subject(state, cleaned, interpretation):
+            reason = (
+                f"The guides do not cover the job of {unknown}; they are about these roles: "
+                + ", ".join(state.lexicon.label(role) for role in state.index.roles)
+                + "."
+            )
+            return refusal(cleaned, interpretation, state.index, found.hits, 0.0, notice, reason)
+        if not found.hits or score < settings.refusal_threshold:
+            return refusal(cleaned, interpretation, state.index, found.hits, confidence, notice, reason)
+        if interpretation.kind in STRUCTURED_KINDS:
+            answer = self._structured(state, cleaned, interpretation, found, score, notice)
+            if answer is not None:
+                return answer
         return compose_answer(
             cleaned, interpretation, found, state.index, self.settings, self._corpus_prefix, notice, hint
+        )
+
+    def _unknown_subject(self, state: _State, question: str, interpretation: Interpretation) -> str | None:
+        """The job a question asks about when the guides do not know it ("an airline pilot")."""
+        if not self.settings.answer.subject_check or interpretation.changed:
+            return None
+        subject = asked_subject(interpretation.question)
+        if subject is None:
+            return None
+        # A word the guides never use ("pilot" in "airline pilot") means a job they do not cover.
+        words = [word for word, _, _ in tokens_of(subject) if len(word) > 2]
+        return subject if any(not state.lexicon.known(word) for word in words) else None
+
+    def _structured(
+        self,
+        state: _State,
+        question: str,
+        interpretation: Interpretation,
+        found: Retrieval,
+        score: float,
+        notice: str | None,
+    ) -> Answer | None:
+        plan = _PLANS[interpretation.kind]
+        facets = state.index.collection.facets_for(plan.facet_kind) if plan.facet_kind else ()
+        vectors = self.embed_many([facet.description for facet in facets]) if facets else np.zeros((0, 1))
+        structure = compose_structure(
+            interpretation, found, state.retriever, state.lexicon.label, facets, vectors, self.settings.structure
+        )
+        if structure is None:
+            return None
+        confidence = confidence_from_score(score, self.settings.answer) * structure.coverage
+        return structured_answer(
+            question, interpretation, structure, state.index, confidence, self._corpus_prefix, notice
         )

@@ -28,14 +28,17 @@ import numpy as np
 
 from guide.chunking import Chunk, Span, chunk_document, document_spans
 from guide.config import Settings
+from guide.collection import COLLECTION_FILE, Collection, load_collection
 from guide.corpus import Document, file_hashes, load_corpus
 from guide.embedding import Embedder
 from guide.errors import BuildLockedError, CorpusProblem, IndexCorruptError, IndexMismatchError, IndexMissingError
+from guide.material import mark_material
 from guide.vectors import VectorIndex, index_parameters
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+# 2: sentences carry `material`, guides their names, the manifest the collection file.
+FORMAT_VERSION = 2
 POINTER = "CURRENT"
 MANIFEST = "manifest.json"
 LOCK = ".build.lock"
@@ -63,6 +66,11 @@ class LoadedIndex:
     @property
     def roles(self) -> list[str]:
         return sorted({doc.role for doc in self.documents.values()})
+
+    @property
+    def collection(self) -> Collection:
+        """What the corpus said about itself when the index was built."""
+        return Collection.from_json(self.manifest["collection"])
 
 
 @dataclass
@@ -183,7 +191,10 @@ def load_index(index_dir: Path, model: str | None = None) -> LoadedIndex:
         )
     for name, expected in manifest["checksums"].items():
         _verify(generation / name, expected)
-    documents = {record["doc_id"]: Document(**record) for record in _read_jsonl(generation / "documents.jsonl")}
+    documents = {
+        record["doc_id"]: Document(**{**record, "aliases": tuple(record["aliases"]), "hints": tuple(record["hints"])})
+        for record in _read_jsonl(generation / "documents.jsonl")
+    }
     chunk_records = _read_jsonl(generation / "chunks.jsonl")
     chunks = [Chunk(**{key: record[key] for key in _CHUNK_FIELDS}) for record in chunk_records]
     spans = [Span(**record) for record in _read_jsonl(generation / "spans.jsonl")]
@@ -311,8 +322,9 @@ def build_index(
     with build_lock(index_dir):
         report_progress("reading guides", 0.0)
         documents, skipped = load_corpus(settings.corpus_dir, skip_invalid=skip_invalid)
+        collection = load_collection(settings.corpus_dir)
         chunks = [chunk for doc in documents for chunk in chunk_document(doc, settings.chunking)]
-        spans = [span for doc in documents for span in document_spans(doc)]
+        spans = [span for doc in documents for span in mark_material(doc, document_spans(doc))]
         previous = None if force else _previous_vectors(index_dir)
         model = settings.embedding.model
 
@@ -344,6 +356,7 @@ def build_index(
             path=index_dir, documents=len(documents), chunks=len(chunks), spans=len(spans), skipped=skipped
         )
         old_files = previous["manifest"].get("files", {}) if previous else {}
+        old_files = {name: digest for name, digest in old_files.items() if name != COLLECTION_FILE}
         new_files = {doc.path: doc.sha256 for doc in documents}
         report.guides_added = sorted(new_files.keys() - old_files.keys())
         report.guides_removed = sorted(old_files.keys() - new_files.keys())
@@ -360,7 +373,9 @@ def build_index(
             "dimension": int(embedder.dimension),
             "chunking": dataclasses.asdict(settings.chunking),
             "embedding_context": "chunk: '{title} > {section}\\n{text}'; sentence: '{section}: {text}'",
-            "files": new_files,
+            # The collection file counts as a source: changing it makes the index out of date.
+            "files": {**new_files, **{k: v for k, v in file_hashes(settings.corpus_dir).items() if k == COLLECTION_FILE}},
+            "collection": collection.to_json(),
             "skipped": sorted(problem.path for problem in skipped),
             "counts": {"documents": len(documents), "chunks": len(chunks), "spans": len(spans)},
             "index": parameters,

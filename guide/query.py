@@ -1,4 +1,10 @@
-"""Understanding a question: the roles it names, its topic, and what it inherits from earlier turns."""
+"""Understanding a question: the roles it names, its topic, its kind, and what it takes from earlier turns.
+
+Nothing here knows one corpus: role names come from the guides' front matter (`label`,
+`aliases`, `hints`, `prerequisite`) and the field's names and query expansions from the
+collection file, gathered in a `Lexicon`. What is written here is how English questions work:
+which words ask for a history, a list across roles, a follow-up.
+"""
 
 from __future__ import annotations
 
@@ -6,101 +12,20 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
-# How people name the shipped roles. "explicit" names pick a role outright; "generic" ones
-# (tenure, faculty, postdoc) only count when no explicit name is present.
-ROLE_TERMS: dict[str, dict[str, list[str]]] = {
-    "assistant-professor": {
-        "explicit": [r"assistant[- ]?(?:{field} )?prof(?:essor)?(?:s|ships?)?", r"asst\.? prof\w*"],
-        "generic": [r"tenure[- ]track", r"tenure", r"(?:junior )?faculty", r"professorships?", r"professors?"],
-    },
-    "lecturer": {
-        "explicit": [r"lecturers?", r"lectureships?", r"lecturing", r"(?:to|can i|could i) lecture"],
-        "generic": [r"teaching[- ]focused"],
-    },
-    "clinical-professor": {
-        "explicit": [r"clinical[- ]?(?:{field} )?prof(?:essor)?s?(?:hips?)?", r"clinical (?:faculty|track|academics?)"],
-        "generic": [r"clinical", r"clinicians?", r"medical schools?", r"hospitals?", r"healthcare", r"medicine"],
-    },
-    "researcher": {
-        "explicit": [
-            r"research(?:er)? (?:jobs?|positions?|posts?|roles?|careers?|scientists?|assistants?|fellows?|associates?|staff|track)",
-            r"researchers?",
-            r"research[- ]only",
-        ],
-        "generic": [r"post-?docs?", r"postdoctoral", r"research labs?"],
-    },
-    "phd": {
-        "explicit": [
-            r"ph\.? ?d\.?s?",
-            r"doctorates?",
-            r"doctoral",
-            r"grad(?:uate)? school",
-            r"admits?",
-            r"admissions?",
-        ],
-        "generic": [r"dissertations?", r"thesis", r"stipends?"],
-    },
-}
+from guide.collection import Collection
+from guide.corpus import Document
 
-# Roles that are often a step towards another one; named beside another role, they are not the subject.
-PREREQUISITE_ROLES = ("phd",)
+# Kinds of question, each answered its own way (see guide/answer.py).
+KINDS = ("fact", "overview", "duties", "career", "history", "trends", "cross-role", "situation", "compare")
 
-ROLE_LABELS = {
-    "assistant-professor": "assistant professor",
-    "lecturer": "lecturer",
-    "clinical-professor": "clinical professor",
-    "researcher": "research positions",
-    "phd": "PhD",
-}
+FIELD = "\0field"  # one token standing for any of the field's names
 
-ASPECTS: dict[str, tuple[str, list[str]]] = {
-    "qualifications": (
-        "Required academic qualifications and degrees",
-        [r"qualif\w*", r"degrees?", r"requirements?", r"credentials?"],
-    ),
-    "experience": (
-        "Preferred experience, publications and postdoctoral work",
-        [r"experience", r"publications?", r"papers?"],
-    ),
-    "skills": (
-        "Skills and competencies such as programming and mathematics",
-        [r"skills?", r"competenc\w*", r"programming"],
-    ),
-    "research focus": (
-        "Research focus and expertise needed",
-        [r"research focus", r"expertise", r"specialis\w*", r"specializ\w*"],
-    ),
-    "responsibilities": (
-        "Roles, responsibilities and duties, teaching and mentoring",
-        [r"responsibilit\w*", r"duties", r"day[- ]to[- ]day"],
-    ),
-    "career path": (
-        "Career path, advancement, promotion and opportunities",
-        [r"careers?(?: path)?", r"advancement", r"progress\w*", r"promotions?", r"opportunit\w*"],
-    ),
-}
-
-# Abbreviations and everyday words that the guides spell differently; added to the retrieval query.
-EXPANSIONS: dict[str, str] = {
-    r"gpa": "grade point average",
-    r"post-?docs?": "postdoctoral",
-    r"pay|paid|earn(?:s|ings)?|wages?": "salary stipends",
-    r"journals?": "publications venues",
-    r"doctorates?|doctoral": "PhD",
-    r"h-?index": "citations",
-    r"(?:ai|ml) conferences?": "NeurIPS ICML",
-    r"tenure clock": "tenure-track years",
-    r"grants?": "grant funding",
-}
-
-_FIELD = re.compile(r"(?<![\w-])(?:machine[- ]learning|ml|artificial intelligence|ai)(?![\w-])", re.I)
-# "it" and "this" stand for a thing, such as the PhD itself; "they" for the people in a role.
-_PRONOUN = re.compile(r"\b(?:it|its|this|that)\b", re.I)
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 _COMPARE = re.compile(
     r"\b(compare|comparing|comparison|versus|vs\.?|differences?|differ|contrast|side by side)\b", re.I
 )
-_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*", re.UNICODE)
 # Words that carry no topic of their own in a follow-up such as "And what about lecturers?".
 _FILLER = set(
     """a an and the what whats what's about how for of to in on at as is are was were be been being do does did
@@ -108,6 +33,85 @@ _FILLER = set(
     career careers case please tell me more you your i my we us our can could would should will any anything else
     with versus vs or but if which who whom whose why when where there here than like instead now again ok okay
     thanks thank hi hello hey kind sort type become becoming one's someone someone's person people""".split()
+)
+# A question that leans on the conversation: a pronoun standing for the earlier subject, or an
+# elliptical opening ("And for…", "What about…").
+_ANAPHOR = re.compile(
+    r"\b(?:they|them|their|theirs|it|its|there|he|she|his|hers"
+    r"|(?:this|that|these|those|the|same)\s+(?:role|roles|job|jobs|position|positions|post|posts|career|one|ones|path|program|programme|degree)"
+    r"|(?:this|that)(?=\s*[?.!]|\s*$))\b",
+    re.I,
+)
+_ELLIPTICAL = re.compile(r"^\s*(?:and|what about|how about|also|but|or|then|so|same)\b", re.I)
+# "it" that stands for nothing: "Is it worth…", "how hard is it to…", "it is common to…".
+_DUMMY_IT = re.compile(
+    r"\b(?:is|was|would|will|does|isn't)\s+it\s+(?:be\s+)?(?:\w+\s+){0,2}?(?:to|for|that|worth|possible|true)\b"
+    r"|\bit(?:'s|’s|\s+is|\s+was)\s+(?:\w+\s+){0,2}?(?:to|that)\b",
+    re.I,
+)
+_PRONOUN_FOR_ROLE = re.compile(r"\b(?:it|its|this|that)\b", re.I)
+
+# How a question's wording shows its kind, tried in this order.
+_KIND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "situation",
+        re.compile(
+            r"(?:^|[.!?]\s+)(?:i|i'm|i’m|im|my|i've|i’ve)\b.*\b(?:can|could|am|should|would|will|do|is|are)\s+(?:i|it|my|that)\b"
+            r"|\b(?:i have|i've got|i’ve got|i hold|i only have|i'm a|i am a|i’m a|with my)\b.*\?",
+            re.I,
+        ),
+    ),
+    (
+        "cross-role",
+        re.compile(
+            r"\b(?:which|what)\s+(?:\w+\s+){0,3}?(?:roles|jobs|positions|posts|careers|paths|ranks|job|role|position|career)\b"
+            r"(?!\s+(?:do|does|should|would)\s+(?:i|you|they|one)\b)"
+            r"|\b(?:different|each|every|all|the various)\s+(?:\w+\s+)?(?:roles|jobs|positions|careers)\b"
+            r"|\bacross\s+(?:the\s+)?(?:roles|jobs|positions)\b",
+            re.I,
+        ),
+    ),
+    (
+        "history",
+        re.compile(
+            r"\b(?:history|historic\w*|historically|origins?|originate\w*|come about|came about|emerged?|date back|dates back"
+            r"|coined|how old|when (?:did|was|were)|where does .* come from|first (?:appear|created|introduced)\w*|take off|took off)\b",
+            re.I,
+        ),
+    ),
+    (
+        "trends",
+        re.compile(
+            r"\b(?:trends?|trending|outlook|future|demand|growing|growth|prospects?|hot|hiring|job market|market|in demand)\b",
+            re.I,
+        ),
+    ),
+    (
+        "career",
+        re.compile(
+            r"\b(?:comes? after|after (?:being|a|an|the|my)|next step|career (?:path|ladder|progression)|ladder|progress\w*"
+            r"|promot\w+|advance\w*|leads? to|lead\b|take me|where can .* (?:take|lead|go)|move up|career after)\b",
+            re.I,
+        ),
+    ),
+    (
+        "duties",
+        re.compile(
+            r"\b(?:duties|responsibilit\w+|day[- ]to[- ]day|all day|actually do|involve[sd]?|typical (?:day|week)"
+            r"|what (?:does|do) (?:an?|the)\s+(?:[\w'’-]+\s+){0,5}?(?:do|work on)(?=\s*[?.!]|\s*$))",
+            re.I,
+        ),
+    ),
+    (
+        "overview",
+        re.compile(
+            r"\b(?:how (?:do|can|could|would|should|does) (?:i|you|one|someone|people|a person)\s+(?:becom\w*|get|land|secure|qualify|break|start|enter|pursue)"
+            r"|how to (?:becom\w*|get|land|secure|qualify|enter|pursue)|becom\w*|what (?:do|does|would|will) (?:i|you|one) need"
+            r"|what does it take|what is needed|requirements?|requirments?|reqs?|prereq\w*|qualifications?|entry|eligib\w*"
+            r"|what (?:do|does) it take)\b",
+            re.I,
+        ),
+    ),
 )
 
 
@@ -123,6 +127,8 @@ class Interpretation:
     topic_from_history: bool = False
     compare: bool = False
     aspects: tuple[str, ...] = ()
+    kind: str = "fact"
+    labels: tuple[str, ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -131,77 +137,283 @@ class Interpretation:
 
     def describe(self) -> str:
         """A one-line statement of the understood question, for "Interpreted as: …"."""
+        labels = self.labels or tuple(role.replace("-", " ") for role in self.roles)
         if self.compare:
             aspects = ", ".join(self.aspects) if self.aspects else "all shared aspects"
-            return f"Compare {' and '.join(role_label(r) for r in self.roles)} on {aspects}"
-        about = f" (about: {', '.join(role_label(r) for r in self.roles)})" if self.roles else ""
+            return f"Compare {' and '.join(labels)} on {aspects}"
+        about = f" (about: {', '.join(labels)})" if labels else ""
         return f"{self.topic}{about}"
 
 
-def role_label(role: str) -> str:
-    return ROLE_LABELS.get(role, role.replace("-", " "))
+@dataclass(frozen=True)
+class _Name:
+    role: str
+    priority: int  # 3: the role's own name, 2: an alias, 1: a hint
+    tokens: tuple[str, ...]
 
 
-_FIELD_WORDS = r"(?:ml|machine[- ]learning|ai)"
+@dataclass(frozen=True)
+class _Match:
+    role: str
+    priority: int
+    start: int
+    end: int
 
 
-def _role_patterns(role: str) -> dict[str, list[str]]:
-    if role in ROLE_TERMS:
-        terms = ROLE_TERMS[role]
-        return {
-            kind: [pattern.replace("{field}", _FIELD_WORDS) for pattern in patterns] for kind, patterns in terms.items()
-        }
-    words = [re.escape(word) for word in role.split("-") if word]
-    return {"explicit": [r"[- ]?".join(words) + r"s?"], "generic": []}
+def tokens_of(text: str) -> list[tuple[str, int, int]]:
+    """Lower-case words of `text` with their spans; a possessive "'s" is dropped."""
+    found = []
+    for match in _WORD.finditer(text):
+        word = match.group().lower().replace("’", "'")
+        if word.endswith("'s"):
+            word = word[:-2]
+        found.append((word, match.start(), match.end()))
+    return found
 
 
-def find_terms(patterns: Iterable[str], text: str) -> list[tuple[int, int]]:
-    """Spans of `text` where any of the word patterns occurs as whole words (case-insensitive)."""
-    spans = []
-    for pattern in patterns:
-        spans.extend(match.span() for match in re.finditer(rf"(?<![\w-])(?:{pattern})(?![\w-])", text, re.I))
-    return spans
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Damerau-Levenshtein distance (adjacent swaps count 1), or `limit + 1` once it exceeds `limit`."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, start=1):
+            cost = ca != cb
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[-1]
 
 
-def detect_roles(text: str, available: Sequence[str]) -> tuple[tuple[str, ...], list[tuple[int, int]]]:
-    """The roles a text names (among `available`), in order of first mention, and the spans naming them."""
-    explicit: dict[str, list[tuple[int, int]]] = {}
-    generic: dict[str, list[tuple[int, int]]] = {}
-    for role in available:
-        patterns = _role_patterns(role)
-        if spans := find_terms(patterns["explicit"], text):
-            explicit[role] = spans
-        if spans := find_terms(patterns["generic"], text):
-            generic[role] = spans
-    if explicit:
-        # A generic word inside an explicit name ("clinical" in "clinical professor") is not a second role.
-        for role in list(generic):
-            if role in explicit or all(_inside(span, explicit) for span in generic[role]):
-                generic.pop(role)
-    # A PhD or a postdoc named beside another role is a requirement of it, not the subject:
-    # "Do lecturers need a PhD?", "How long a postdoc before a faculty job?".
-    if len(explicit.keys() | generic.keys()) > 1:
-        for role in PREREQUISITE_ROLES:
-            explicit.pop(role, None)
-            generic.pop(role, None)
-        if "researcher" in generic and "researcher" not in explicit and len(generic.keys() | explicit.keys()) > 1:
-            generic.pop("researcher")
-    chosen = explicit or generic
-    if len(chosen) > 1 and not explicit:
-        # Several generic hints: keep the role hinted at most often.
-        most = max(len(spans) for spans in chosen.values())
-        chosen = {role: spans for role, spans in chosen.items() if len(spans) == most}
-    ordered = sorted(chosen, key=lambda role: min(chosen[role])[0])
-    spans = sorted(span for role in ordered for span in explicit.get(role, []))
-    return tuple(ordered), spans
+def _allowed_typos(word: str) -> int:
+    return 0 if len(word) < 5 else 1 if len(word) < 8 else 2
 
 
-def _inside(span: tuple[int, int], found: dict[str, list[tuple[int, int]]]) -> bool:
-    return any(start <= span[0] and span[1] <= end for spans in found.values() for start, end in spans)
+def _plural_of(word: str, base: str) -> bool:
+    return word in (base + "s", base + "es") or (base.endswith("y") and word == base[:-1] + "ies")
 
 
-def detect_aspects(text: str) -> tuple[str, ...]:
-    return tuple(name for name, (_, patterns) in ASPECTS.items() if find_terms(patterns, text))
+class Lexicon:
+    """How one corpus names its roles and field, built from its guides and collection file."""
+
+    def __init__(
+        self, documents: Iterable[Document], collection: Collection | None = None, typo_tolerance: bool = True
+    ) -> None:
+        self.collection = collection or Collection()
+        self.typo_tolerance = typo_tolerance
+        self._documents = list(documents)
+        self.labels: dict[str, str] = {}
+        self.prerequisites: set[str] = set()
+        self._field = [tuple(w for w, _, _ in tokens_of(name)) for name in self.collection.field]
+        self._field = sorted({f for f in self._field if f}, key=len, reverse=True)
+        names: list[_Name] = []
+        for doc in self._documents:
+            self.labels.setdefault(doc.role, doc.label or doc.role.replace("-", " "))
+            if doc.prerequisite:
+                self.prerequisites.add(doc.role)
+            own = {doc.role.replace("-", " "), doc.label}
+            for priority, phrases in ((3, own), (2, doc.aliases), (1, doc.hints)):
+                for phrase in phrases:
+                    if tokens := self._collapse([w for w, _, _ in tokens_of(phrase)]):
+                        names.append(_Name(doc.role, priority, tuple(tokens)))
+        self._names = list(dict.fromkeys(names))
+        self._expansions = [
+            ([tuple(w for w, _, _ in tokens_of(word)) for word in expansion.words], expansion.add)
+            for expansion in self.collection.expansions
+        ]
+
+    @property
+    def roles(self) -> list[str]:
+        return sorted(self.labels)
+
+    def label(self, role: str) -> str:
+        return self.labels.get(role, role.replace("-", " "))
+
+    @cached_property
+    def vocabulary(self) -> frozenset[str]:
+        """Every word of the guides and of the role names: what is not a typo."""
+        words = {w for doc in self._documents for w, _, _ in tokens_of(doc.text)}
+        words.update(w for doc in self._documents for w, _, _ in tokens_of(doc.title))
+        words.update(t for name in self._names for t in name.tokens)
+        words.update(t for f in self._field for t in f)
+        return frozenset(words)
+
+    @cached_property
+    def _by_first_letter(self) -> dict[str, list[str]]:
+        groups: dict[str, list[str]] = {}
+        for word in self.vocabulary:
+            if word.isalpha() and len(word) >= 4:
+                groups.setdefault(word[0], []).append(word)
+        return groups
+
+    def known(self, word: str) -> bool:
+        return word in self.vocabulary or word.rstrip("s") in self.vocabulary or not word.isalpha()
+
+    def correct(self, text: str) -> str:
+        """`text` with misspelt words replaced by the closest word the guides use ("requirments")."""
+        pieces, cursor = [], 0
+        for word, start, end in tokens_of(text):
+            allowed = _allowed_typos(word)
+            if not allowed or self.known(word):
+                continue
+            best, distance = None, allowed + 1
+            # Typos rarely hit the first letter; looking only there keeps this fast on large corpora.
+            for candidate in sorted(self._by_first_letter.get(word[0], ())):
+                found = edit_distance(word, candidate, min(allowed, distance - 1) if best else allowed)
+                if found < distance:
+                    best, distance = candidate, found
+            if best is not None:
+                pieces += [text[cursor:start], best]
+                cursor = end
+        return "".join(pieces) + text[cursor:] if pieces else text
+
+    # ------------------------------------------------------------ roles
+
+    def _collapse(self, words: Sequence[str]) -> list[str]:
+        """`words` with each name of the field replaced by the FIELD token."""
+        out, i = [], 0
+        while i < len(words):
+            for name in self._field:
+                if tuple(words[i : i + len(name)]) == name:
+                    out.append(FIELD)
+                    i += len(name)
+                    break
+            else:
+                out.append(words[i])
+                i += 1
+        return out
+
+    def _collapsed_tokens(self, text: str) -> list[tuple[str, int, int]]:
+        raw = tokens_of(text)
+        words = [w for w, _, _ in raw]
+        out, i = [], 0
+        while i < len(raw):
+            for name in self._field:
+                if tuple(words[i : i + len(name)]) == name:
+                    out.append((FIELD, raw[i][1], raw[i + len(name) - 1][2]))
+                    i += len(name)
+                    break
+            else:
+                out.append(raw[i])
+                i += 1
+        return out
+
+    def _word_matches(self, wanted: str, word: str) -> bool:
+        if word == wanted or _plural_of(word, wanted):
+            return True
+        allowed = _allowed_typos(word) if self.typo_tolerance else 0
+        if not allowed or wanted == FIELD or self.known(word):
+            return False
+        return edit_distance(word, wanted, allowed) <= allowed or any(
+            edit_distance(word, form, allowed) <= allowed for form in (wanted + "s",)
+        )
+
+    def _matches(self, tokens: list[tuple[str, int, int]]) -> list[_Match]:
+        found = []
+        for name in self._names:
+            for first in range(len(tokens)):
+                position, matched_end = first, None
+                for number, wanted in enumerate(name.tokens):
+                    # The field's name may stand inside a role's name: "assistant ML professor".
+                    while number and position < len(tokens) and tokens[position][0] == FIELD and wanted != FIELD:
+                        position += 1
+                    if position < len(tokens) and self._word_matches(wanted, tokens[position][0]):
+                        matched_end = tokens[position][2]
+                        position += 1
+                    else:
+                        matched_end = None
+                        break
+                if matched_end is not None:
+                    found.append(_Match(name.role, name.priority, tokens[first][1], matched_end))
+        return found
+
+    def detect_roles(self, text: str) -> tuple[tuple[str, ...], list[tuple[int, int]]]:
+        """The roles a text names, in order of first mention, and the spans naming them.
+
+        Where names overlap, the stronger wins: a role's own name over another's alias, an
+        alias over a hint, a longer name over a shorter one ("research scientist" is the
+        research-scientist guide's name, not the researcher guide's alias, once that guide exists).
+        """
+        matches = sorted(self._matches(self._collapsed_tokens(text)), key=lambda m: (-m.priority, m.start - m.end))
+        kept: list[_Match] = []
+        for match in matches:
+            if not any(match.start < other.end and other.start < match.end for other in kept):
+                kept.append(match)
+        explicit: dict[str, list[tuple[int, int]]] = {}
+        generic: dict[str, list[tuple[int, int]]] = {}
+        for match in kept:
+            (explicit if match.priority >= 2 else generic).setdefault(match.role, []).append((match.start, match.end))
+        # A role that is a step towards others, named beside another role, is a requirement of it:
+        # "Do lecturers need a PhD?".
+        if len(explicit.keys() | generic.keys()) > 1:
+            for role in self.prerequisites:
+                explicit.pop(role, None)
+                generic.pop(role, None)
+        chosen = explicit or generic
+        if len(chosen) > 1 and not explicit:
+            # Several hints: keep the role hinted at most often.
+            most = max(len(spans) for spans in chosen.values())
+            chosen = {role: spans for role, spans in chosen.items() if len(spans) == most}
+        ordered = sorted(chosen, key=lambda role: min(chosen[role])[0])
+        spans = sorted(span for role in ordered for span in explicit.get(role, []))
+        return tuple(ordered), spans
+
+    # ------------------------------------------------------------ query text
+
+    def without_field(self, text: str) -> str:
+        """`text` without the field's own name, which every guide repeats, when other words remain."""
+        spans = [(s, e) for w, s, e in self._collapsed_tokens(text) if w == FIELD]
+        stripped = re.sub(r"\s{2,}", " ", _strip_spans(text, spans)).strip()
+        return stripped if content_words(stripped) else text
+
+    def expand(self, text: str) -> str:
+        """`text` with the guides' wording added for abbreviations and everyday words it uses."""
+        words = [w for w, _, _ in tokens_of(text)]
+        extra = []
+        for phrases, add in self._expansions:
+            if add.lower() in text.lower() or add in extra:
+                continue
+            if any(tuple(words[i : i + len(p)]) == p for p in phrases for i in range(len(words))):
+                extra.append(add)
+        return f"{text} ({'; '.join(extra)})" if extra else text
+
+    def aspects(self, text: str) -> tuple[str, ...]:
+        """The facets a comparison names ("on qualifications")."""
+        words = [w for w, _, _ in tokens_of(text)]
+        named = []
+        for facet in self.collection.facets_for("compare"):
+            phrases = [tuple(w for w, _, _ in tokens_of(word)) for word in facet.words]
+            if any(
+                all(_same_or_plural(words[i + k], p[k]) for k in range(len(p)))
+                for p in phrases
+                for i in range(len(words) - len(p) + 1)
+            ):
+                named.append(facet.name)
+        return tuple(named)
+
+
+def _same_or_plural(word: str, base: str) -> bool:
+    return word == base or _plural_of(word, base) or _plural_of(base, word)
+
+
+def question_kind(text: str) -> str:
+    """The kind of answer a question asks for, from its wording (see `KINDS`)."""
+    for kind, pattern in _KIND_PATTERNS:
+        if pattern.search(text):
+            return kind
+    return "fact"
+
+
+def leans_on_conversation(text: str) -> bool:
+    """Whether a question refers back to an earlier turn (a pronoun, "And for…", "What about…")."""
+    if _ELLIPTICAL.search(text):
+        return True
+    return bool(_ANAPHOR.search(_DUMMY_IT.sub(" ", text)))
 
 
 def content_words(text: str) -> list[str]:
@@ -238,12 +450,7 @@ def wording_hint(text: str) -> str | None:
 def _without_roles(text: str, spans: list[tuple[int, int]]) -> str:
     if not spans:
         return text
-    pieces, position = [], 0
-    for start, end in spans:
-        pieces.append(text[position:start])
-        position = end
-    pieces.append(text[position:])
-    result = "".join(pieces)
+    result = _strip_spans(text, spans)
     # Drop articles and prepositions left dangling where a role name was removed.
     result = re.sub(
         r"\b(?:for|as|of|to become|become|be|being)?\s*\b(?:an?|the)\s*(?=[?.!,]|$)", "", result, flags=re.I
@@ -252,64 +459,91 @@ def _without_roles(text: str, spans: list[tuple[int, int]]) -> str:
     return re.sub(r"\s+([?.!,])", r"\1", re.sub(r"\s{2,}", " ", result)).strip()
 
 
-def interpret(question: str, history: Sequence[str] = (), available_roles: Sequence[str] = ()) -> Interpretation:
-    """Understand `question` in the light of the earlier questions of the conversation.
-
-    A question without a topic of its own ("And for a lecturer?") takes the topic of the
-    previous turn; one that names no role takes the roles of the previous turn.
-    """
-    previous: Interpretation | None = None
-    for earlier in history:
-        if earlier and earlier.strip():
-            previous = _interpret_one(earlier, previous, available_roles)
-    return _interpret_one(question, previous, available_roles)
-
-
-def _interpret_one(question: str, previous: Interpretation | None, available: Sequence[str]) -> Interpretation:
-    roles, spans = detect_roles(question, available)
-    topic = _without_roles(question, spans) or question
-    compare = bool(_COMPARE.search(question)) and len(roles) >= 2
-    aspects = detect_aspects(question)
-    if compare:
-        return Interpretation(question, question, topic, roles, compare=True, aspects=aspects)
-    has_topic = bool(content_words(_strip_spans(question, spans)))
-    if previous is not None and not has_topic:
-        if previous.compare and not roles:
-            return Interpretation(
-                question, previous.query, previous.topic, previous.roles, True, True, True, previous.aspects
-            )
-        new_roles = roles or previous.roles
-        return Interpretation(
-            question, previous.topic, previous.topic, new_roles, not roles, True, False, previous.aspects
-        )
-    # The role is matched by the role preference, so the query keeps only the topic: the names
-    # of roles would pull it towards the passages that repeat them most, such as introductions.
-    query = _without_field(topic) if has_topic else question
-    if previous is not None and not roles and previous.roles:
-        if _PRONOUN.search(question):
-            # "How long does it take?": the pronoun stands for the role of the previous turn.
-            query = f"{query} ({', '.join(role_label(role) for role in previous.roles)})"
-        return Interpretation(question, query, question, previous.roles, True, False, False, aspects)
-    return Interpretation(question, query, topic, roles, aspects=aspects)
-
-
-def _without_field(text: str) -> str:
-    """`text` without the field's own name, which every guide repeats, when other words remain."""
-    stripped = re.sub(r"\s{2,}", " ", _FIELD.sub(" ", text)).strip()
-    return stripped if content_words(stripped) else text
-
-
-def expand_query(text: str) -> str:
-    """`text` with the guides' wording added for abbreviations and everyday words it uses."""
-    extra = [
-        words
-        for pattern, words in EXPANSIONS.items()
-        if find_terms([pattern], text) and words.lower() not in text.lower()
-    ]
-    return f"{text} ({'; '.join(extra)})" if extra else text
-
-
-def _strip_spans(text: str, spans: list[tuple[int, int]]) -> str:
+def _strip_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
     for start, end in sorted(spans, reverse=True):
         text = text[:start] + " " + text[end:]
     return text
+
+
+@dataclass
+class _Reader:
+    lexicon: Lexicon
+    only_when_leaning: bool = True
+
+    def one(self, question: str, previous: Interpretation | None) -> Interpretation:
+        lexicon = self.lexicon
+        roles, spans = lexicon.detect_roles(question)
+        labels = tuple(lexicon.label(role) for role in roles)
+        topic = _without_roles(question, spans) or question
+        kind = question_kind(question)
+        compare = bool(_COMPARE.search(question)) and len(roles) >= 2
+        aspects = lexicon.aspects(question)
+        if compare:
+            return Interpretation(
+                question, question, topic, roles, compare=True, aspects=aspects, kind="compare", labels=labels
+            )
+        has_topic = bool(content_words(lexicon.without_field(_strip_spans(question, spans))))
+        if previous is not None and not has_topic:
+            # "And for a clinical professor?": the earlier question, asked of the new role.
+            if previous.compare and not roles:
+                return Interpretation(
+                    question, previous.query, previous.topic, previous.roles, True, True, True,
+                    previous.aspects, "compare", previous.labels,
+                )  # fmt: skip
+            new_roles, new_labels = (roles, labels) if roles else (previous.roles, previous.labels)
+            return Interpretation(
+                question, previous.topic, previous.topic, new_roles, not roles, True, False,
+                previous.aspects, previous.kind, new_labels,
+            )  # fmt: skip
+        # The role is matched by the role preference, so the query keeps only the topic: the names
+        # of roles would pull it towards the passages that repeat them most, such as introductions.
+        query = lexicon.without_field(topic) if has_topic else question
+        leans = leans_on_conversation(question) or not self.only_when_leaning
+        if previous is not None and not roles and previous.roles and leans:
+            if _PRONOUN_FOR_ROLE.search(_DUMMY_IT.sub(" ", question)):
+                # "How long does it take?": the pronoun stands for the role of the previous turn.
+                query = f"{query} ({', '.join(previous.labels)})"
+            return Interpretation(
+                question, query, question, previous.roles, True, False, False, aspects, kind, previous.labels
+            )
+        return Interpretation(question, query, topic, roles, aspects=aspects, kind=kind, labels=labels)
+
+
+def interpret(
+    question: str,
+    history: Sequence[str] = (),
+    lexicon: Lexicon | None = None,
+    only_when_leaning: bool = True,
+) -> Interpretation:
+    """Understand `question` in the light of the earlier questions of the conversation.
+
+    A question without a topic of its own ("And for a lecturer?") takes the topic of the
+    previous turn; one that names no role takes the roles of the previous turn only when it
+    leans on it ("How long does it take?", "What about pay?"). A question with a subject of its
+    own ("What are the trends in hiring?") is answered on its own.
+    """
+    reader = _Reader(lexicon or Lexicon(()), only_when_leaning)
+    previous: Interpretation | None = None
+    for earlier in history:
+        if earlier and earlier.strip():
+            previous = reader.one(earlier, previous)
+    return reader.one(question, previous)
+
+
+# "How do I become an airline pilot?", "What does a nurse earn?", "a plumber's pay": the job asked about.
+_SUBJECT = re.compile(
+    r"\b(?:become|becoming|be|work as|working as|job as|career as|train as|training as)\s+(?:an?|the)\s+"
+    r"(?P<a>[\w'’ -]{2,40}?)(?=\s*(?:[?.!,;]|$)|\s+(?:in|at|for|with|and|or|who|without|if|after|before|by|like)\b)"
+    r"|\b(?:does|do|did|would|will|can|could|should|is|are)\s+(?:an?|the)\s+(?P<b>[\w'’ -]{2,40}?)\s+"
+    r"(?:earn|earns|make|makes|do|need|needs|get|gets|study|have|has|require|requires|take|takes|paid|typically|usually|actually)\b"
+    r"|\b(?:an?|the)\s+(?P<c>[\w -]{2,30}?)(?:'s|’s)\s+(?:pay|salary|job|role|day|duties|career|earnings|wage|work)\b",
+    re.I,
+)
+
+
+def asked_subject(text: str) -> str | None:
+    """The job a question asks about, when it names one in a recognisable way."""
+    match = _SUBJECT.search(text)
+    if match is None:
+        return None
+    return next(group for group in match.groups() if group).strip()

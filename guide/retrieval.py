@@ -95,6 +95,25 @@ class Retriever:
         # at the end keeps every boundary in range.
         self._span_bounds = np.asarray(index.chunk_spans, dtype=np.int64).reshape(-1)
         self._has_spans = np.asarray([last > first for first, last in index.chunk_spans], dtype=bool)
+        # Sentences that may be quoted in an answer; the others (navigation, calls to action,
+        # page summaries) never score, and a passage made only of them is never a candidate.
+        self.material = np.asarray([span.material for span in index.spans], dtype=bool)
+        self._answerable = np.asarray(
+            [bool(self.material[first:last].any()) for first, last in index.chunk_spans], dtype=bool
+        )
+        # For citing a sentence: the first passage that holds it.
+        self.span_chunk = np.full(len(index.spans), -1, dtype=np.int64)
+        for row, (first, last) in enumerate(index.chunk_spans):
+            block = self.span_chunk[first:last]
+            block[block < 0] = row
+        roles = np.asarray([index.documents[span.doc_id].role for span in index.spans], dtype=object)
+        self._role_spans = {
+            role: np.flatnonzero((roles == role) & self.material & (self.span_chunk >= 0)) for role in index.roles
+        }
+
+    def role_spans(self, role: str) -> np.ndarray:
+        """Rows of the answer-material sentences of a role's guides, in reading order."""
+        return self._role_spans.get(role, np.zeros(0, dtype=np.int64))
 
     def _best_per_chunk(self, span_scores: np.ndarray) -> np.ndarray:
         if self._span_bounds.size == 0:
@@ -132,9 +151,11 @@ class Retriever:
         candidates = {int(row) for row in rows.ravel() if row >= 0}
         lexical = self.lexical.relative_scores(query_text) if self.lexical is not None else None
         span_dense = (self.index.span_vectors @ queries.T).mean(axis=1) if self.index.spans else np.zeros(0, np.float32)
+        span_dense = np.where(self.material, span_dense, np.float32(-1.0))
         span_scores = span_dense
         if self.sentence_lexical is not None:
-            span_scores = span_dense + settings.lexical_weight * self.sentence_lexical.relative_scores(query_text)
+            lexical_spans = self.sentence_lexical.relative_scores(query_text)
+            span_scores = np.where(self.material, span_dense + settings.lexical_weight * lexical_spans, np.float32(-1.0))
         sentence_dense = self._best_per_chunk(span_dense) if self.index.spans else None
         sentence = self._best_per_chunk(span_scores) if self.index.spans else None
 
@@ -151,7 +172,7 @@ class Retriever:
         scored = []
         for row in candidates:
             chunk = chunks[row]
-            if allowed and chunk.role not in allowed:
+            if (allowed and chunk.role not in allowed) or not self._answerable[row]:
                 continue
             lexical_score = float(lexical[row]) if lexical is not None else 0.0
             whole = dense[row] + settings.lexical_weight * lexical_score

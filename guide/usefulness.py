@@ -315,3 +315,36 @@ def format_usefulness(summary: dict[str, Any], title: str) -> list[str]:
         f"{summary['overall']['high_without_point']}; {summary['seconds_per_question'] * 1000:.0f} ms per question"
     )
     return lines
+
+
+def boilerplate_figures(labels: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Precision and recall of the answer-material filter on the labelled sample, per split.
+
+    A sentence is labelled boilerplate when it starts with one of its guide's labelled openings;
+    the filter's verdict is the one `guide build` stores.
+    """
+    from guide.chunking import document_spans
+    from guide.corpus import read_guide
+    from guide.material import mark_material
+
+    figures: dict[str, dict[str, Any]] = {}
+    for group in labels:
+        counts = figures.setdefault(group["split"], {"tp": 0, "fp": 0, "fn": 0, "sentences": 0, "missed": [], "wrong": []})
+        for name, openings in group["guides"].items():
+            document = read_guide(group["corpus"] / name)
+            wanted = [normalise(opening) for opening in openings]
+            for span in mark_material(document, document_spans(document)):
+                labelled = any(normalise(span.text).startswith(opening) for opening in wanted)
+                flagged = not span.material
+                counts["sentences"] += 1
+                counts["tp"] += labelled and flagged
+                counts["fp"] += flagged and not labelled
+                counts["fn"] += labelled and not flagged
+                if labelled != flagged:
+                    counts["missed" if labelled else "wrong"].append(f"{name}: {span.text[:90]}")
+    for counts in figures.values():
+        found = counts["tp"] + counts["fp"]
+        actual = counts["tp"] + counts["fn"]
+        counts["precision"] = counts["tp"] / found if found else 1.0
+        counts["recall"] = counts["tp"] / actual if actual else 1.0
+    return figures

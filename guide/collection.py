@@ -1,0 +1,203 @@
+"""What a corpus says about itself: `collection.yaml` beside the guides.
+
+The app's title, description and starter questions, the field's names (stripped from queries,
+since every guide repeats them), query expansions (everyday words the guides spell
+differently) and, optionally, the facets a broad answer or a comparison is built from. How
+each role is named lives in its guide's front matter (`label`, `aliases`, `hints`).
+
+Without the file, a corpus still works: generic defaults stand in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from guide.errors import CorpusError, CorpusProblem
+
+COLLECTION_FILE = "collection.yaml"
+
+
+@dataclass(frozen=True)
+class Facet:
+    """One thing a career question can ask about (qualifications, duties, history, …).
+
+    `description` is embedded and compared with the guides' sentences (each embedded with its
+    heading), so a guide with its own headings still has its sections found; `words` are how a
+    question names the facet ("on qualifications"); `kinds` are the question kinds it serves.
+    """
+
+    name: str
+    description: str
+    words: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+
+
+# Facets of career guides in general (not of one corpus); a collection file may replace them.
+DEFAULT_FACETS: tuple[Facet, ...] = (
+    Facet(
+        "qualifications",
+        "Required academic qualifications: the degree needed, such as a PhD, a master's or a bachelor's degree, and grades",
+        ("qualifications", "qualification", "degree", "degrees", "requirements", "credentials", "eligibility"),
+        ("overview", "situation", "compare"),
+    ),
+    Facet(
+        "experience",
+        "Preferred experience: years of postdoctoral work or earlier positions before applying",
+        ("experience", "postdoc", "postdoctoral"),
+        ("overview", "situation", "compare"),
+    ),
+    Facet(
+        "publications",
+        "Research record: the number of peer-reviewed publications and papers in top venues",
+        ("publications", "papers", "publication record"),
+        ("overview", "situation"),
+    ),
+    Facet(
+        "teaching and funding",
+        "Teaching experience and success winning research grants and funding",
+        ("teaching experience", "grants", "funding"),
+        ("overview",),
+    ),
+    Facet(
+        "skills",
+        "Skills and competencies: programming languages, frameworks, mathematics and soft skills",
+        ("skills", "skill", "competencies", "programming"),
+        ("overview", "compare"),
+    ),
+    Facet(
+        "research focus",
+        "Research focus and expertise needed: the areas of specialisation",
+        ("research focus", "expertise", "specialisation", "specialization"),
+        ("compare",),
+    ),
+    Facet(
+        "responsibilities",
+        "Duties and responsibilities: what the job involves day to day, such as teaching, research and supervising",
+        ("responsibilities", "duties", "day to day", "day-to-day", "tasks", "work"),
+        ("duties", "compare"),
+    ),
+    Facet(
+        "career path",
+        "Career progression: promotion, the next step after this job and where it leads",
+        ("career path", "career", "advancement", "progression", "promotion", "opportunities"),
+        ("career", "compare"),
+    ),
+    Facet(
+        "history",
+        "History and origin of the role: when and how it first emerged and evolved",
+        ("history", "origin", "origins"),
+        ("history",),
+    ),
+    Facet(
+        "trends",
+        "Trends and outlook: growing demand, hiring, emerging research areas and the future of the field",
+        ("trends", "outlook", "demand", "future"),
+        ("trends",),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """When a question uses one of `words`, retrieval also searches for `add`."""
+
+    words: tuple[str, ...]
+    add: str
+
+
+@dataclass(frozen=True)
+class Collection:
+    title: str = "Career guides"
+    description: str = "Answers come only from the career guides, and every sentence cites its source."
+    placeholder: str = "Ask a question about the careers in these guides…"
+    starters: tuple[str, ...] = ()
+    # Names of the field every guide is about ("machine learning", "ML"): stripped from queries.
+    field: tuple[str, ...] = ()
+    expansions: tuple[Expansion, ...] = ()
+    facets: tuple[Facet, ...] = DEFAULT_FACETS
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Collection:
+        return cls(
+            title=data["title"],
+            description=data["description"],
+            placeholder=data["placeholder"],
+            starters=tuple(data["starters"]),
+            field=tuple(data["field"]),
+            expansions=tuple(Expansion(tuple(e["words"]), e["add"]) for e in data["expansions"]),
+            facets=tuple(
+                Facet(f["name"], f["description"], tuple(f["words"]), tuple(f["kinds"])) for f in data["facets"]
+            ),
+        )
+
+    def facets_for(self, kind: str) -> tuple[Facet, ...]:
+        return tuple(facet for facet in self.facets if kind in facet.kinds)
+
+    def facet(self, name: str) -> Facet | None:
+        return next((facet for facet in self.facets if facet.name == name), None)
+
+
+def _problem(message: str) -> CorpusError:
+    return CorpusError(f"{COLLECTION_FILE}: {message}", [CorpusProblem(COLLECTION_FILE, message)])
+
+
+def _texts(raw: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = raw.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise _problem(f"'{key}' must be a list of non-empty strings")
+    return tuple(v.strip() for v in value)
+
+
+def parse_collection(text: str) -> Collection:
+    """Parse the text of a collection file (pure; raises `CorpusError` naming the key)."""
+    import yaml
+
+    try:
+        raw = yaml.safe_load(text) or {}
+    except yaml.YAMLError as error:
+        raise _problem(f"not valid YAML ({getattr(error, 'problem', None) or error})") from None
+    if not isinstance(raw, dict):
+        raise _problem("must be a mapping of keys to values")
+    known = {"title", "description", "placeholder", "starters", "field", "expansions", "facets"}
+    if unknown := sorted(set(raw) - known):
+        raise _problem(f"unknown key {unknown[0]!r}; the keys are {', '.join(sorted(known))}")
+    values: dict[str, Any] = {}
+    for key in ("title", "description", "placeholder"):
+        if key in raw:
+            if not isinstance(raw[key], str) or not raw[key].strip():
+                raise _problem(f"'{key}' must be a non-empty string")
+            values[key] = raw[key].strip()
+    values["starters"] = _texts(raw, "starters")
+    values["field"] = tuple(v.lower() for v in _texts(raw, "field"))
+    expansions = []
+    for number, entry in enumerate(raw.get("expansions", []) or [], start=1):
+        if not isinstance(entry, dict) or not isinstance(entry.get("add"), str):
+            raise _problem(f"expansion {number} needs 'words' (a list) and 'add' (the words to search for)")
+        expansions.append(Expansion(_texts(entry, "words"), entry["add"].strip()))
+    values["expansions"] = tuple(expansions)
+    if "facets" in raw:
+        facets = []
+        for number, entry in enumerate(raw["facets"] or [], start=1):
+            if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in ("name", "description")):
+                raise _problem(f"facet {number} needs 'name', 'description', 'words' and 'kinds'")
+            facets.append(Facet(entry["name"], entry["description"], _texts(entry, "words"), _texts(entry, "kinds")))
+        values["facets"] = tuple(facets)
+    return Collection(**values)
+
+
+def load_collection(corpus_dir: Path) -> Collection:
+    """The corpus's collection file, or the defaults when it has none."""
+    path = corpus_dir / COLLECTION_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Collection()
+    except (OSError, UnicodeDecodeError) as error:
+        raise _problem(f"cannot be read ({error})") from None
+    return parse_collection(text)
+

@@ -1,0 +1,198 @@
+"""Structured answers: a one-line lead, then short cited points found through the guides' own sections.
+
+Each kind of question has a plan: which facets it needs (qualifications, experience, … for
+"How do I become…"; responsibilities for "What does … do?"; trends for "What are the trends…")
+and whether points come from the role's guide or from every guide. A sentence's fit to a facet
+is its embedding's similarity to the facet's description; sentences are embedded with their
+heading, so a guide's own headings ("Getting a postdoc", "Where it leads") guide the choice
+without anything here knowing them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from guide.collection import Facet
+from guide.config import StructureSettings
+from guide.index import LoadedIndex
+from guide.query import Interpretation, content_words
+from guide.retrieval import Retrieval, Retriever
+
+
+@dataclass(frozen=True)
+class Point:
+    """One cited point of a structured answer."""
+
+    text: str
+    n: int
+    group: str = ""  # the guide's role label, when points are grouped by guide
+    facet: str = ""  # what the point is about, shown before it ("Qualifications: …")
+    span_row: int = -1
+    chunk_row: int = -1
+
+    def line(self) -> str:
+        label = f"{self.facet[:1].upper()}{self.facet[1:]}: " if self.facet else ""
+        return f"- {label}{_as_sentence(self.text)} [{self.n}]"
+
+
+@dataclass(frozen=True)
+class Structure:
+    """What a structured answer found: its lead, its points and how much of the plan they cover."""
+
+    kind: str
+    lead: str
+    points: tuple[Point, ...]
+    coverage: float
+    grouped: bool
+
+    def text(self) -> str:
+        lines = [self.lead]
+        group = None
+        for point in self.points:
+            if self.grouped and point.group != group:
+                group = point.group
+                lines.append(f"{group[:1].upper()}{group[1:]}:")
+            lines.append(point.line())
+        return "\n".join(lines)
+
+
+# What each kind needs: the facet kind, points per guide, whether every guide is asked, the lead.
+@dataclass(frozen=True)
+class _Plan:
+    facet_kind: str
+    per_guide: int
+    every_guide: bool
+    lead: str
+
+
+_PLANS: dict[str, _Plan] = {
+    "overview": _Plan("overview", 0, False, "What it takes, from the {label} guide:"),
+    "situation": _Plan("situation", 2, False, "It depends on what the {label} guide asks for:"),
+    "duties": _Plan("duties", 3, False, "What the job involves, from the {label} guide:"),
+    "career": _Plan("career", 3, False, "Where it leads, from the {label} guide:"),
+    "history": _Plan("history", 2, False, "How it came about, from the {label} guide:"),
+    "trends": _Plan("trends", 1, True, "Trends, from the guides that describe them:"),
+    "cross-role": _Plan("", 1, True, "What each guide says:"),
+}
+
+STRUCTURED_KINDS = tuple(_PLANS)
+
+
+def _usable(index: LoadedIndex, rows: np.ndarray) -> np.ndarray:
+    """Rows of sentences that say something on their own (not "Core skills include:")."""
+    keep = [
+        row
+        for row in rows
+        if not index.spans[row].text.rstrip().endswith(":") and len(content_words(index.spans[row].text)) >= 4
+    ]
+    return np.asarray(keep, dtype=np.int64)
+
+
+def compose_structure(
+    interpretation: Interpretation,
+    found: Retrieval,
+    retriever: Retriever,
+    labels: Callable[[str], str],
+    facets: Sequence[Facet],
+    facet_vectors: np.ndarray,
+    settings: StructureSettings,
+) -> Structure | None:
+    """Lead and points for a structured kind of question, or None when the guides give no points.
+
+    Args:
+        interpretation: the understood question, with its kind and roles.
+        found: retrieval for the question: hits, and every sentence's score for it.
+        retriever: the index with sentence rows per role and the passage holding each sentence.
+        labels: a role's label ("clinical professor").
+        facets: the collection's facets for this kind (empty for cross-role questions).
+        facet_vectors: the embeddings of the facets' descriptions, one row each.
+        settings: thresholds and sizes (see `StructureSettings`).
+    """
+    kind = interpretation.kind
+    plan = _PLANS[kind]
+    index = retriever.index
+    if plan.every_guide and (kind == "cross-role" or not interpretation.roles):
+        roles = list(index.roles)
+    else:
+        roles = list(interpretation.roles[:2]) or ([found.hits[0].chunk.role] if found.hits else [])
+    if not roles:
+        return None
+    question = found.sentence_scores
+    chosen: set[int] = set()
+    picked: list[tuple[float, str, str, int]] = []  # (score, role, facet name, span row)
+    wanted = 0
+    for role in roles:
+        rows = _usable(index, retriever.role_spans(role))
+        if rows.size == 0:
+            continue
+        if not facets:
+            # Across roles: each guide's sentence that best answers the question itself.
+            scores = question[rows]
+            best = int(np.argmax(scores))
+            picked.append((float(scores[best]), role, "", int(rows[best])))
+            continue
+        similarity = index.span_vectors[rows] @ facet_vectors.T  # sentences x facets
+        if plan.per_guide == 0:
+            # One point per facet (qualifications, experience, …), in the facets' order.
+            wanted += len(facets)
+            for number, facet in enumerate(facets):
+                total = similarity[:, number] + settings.question_weight * question[rows]
+                for i in np.argsort(-total, kind="stable"):
+                    if int(rows[i]) not in chosen:
+                        break
+                else:
+                    continue
+                if similarity[i, number] >= settings.facet_threshold:
+                    chosen.add(int(rows[i]))
+                    picked.append((float(total[i]), role, facet.name, int(rows[i])))
+            continue
+        # The best few sentences for the kind's facet(s), as close as they come to the best one.
+        fit = similarity.max(axis=1)
+        total = fit + settings.question_weight * question[rows]
+        order = [i for i in np.argsort(-total, kind="stable") if fit[i] >= settings.facet_threshold]
+        wanted += 1 if plan.every_guide else plan.per_guide
+        taken = [i for i in order if total[i] >= total[order[0]] - settings.point_margin][: plan.per_guide] if order else []
+        picked.extend((float(total[i]), role, "", int(rows[i])) for i in taken)
+    if not facets:
+        if not picked:
+            return None
+        top = max(score for score, *_ in picked)
+        floor = max(settings.cross_role_threshold, top - settings.cross_role_margin)
+        picked = [p for p in picked if p[0] >= floor]
+        wanted = 1
+    if not picked:
+        return None
+    grouped = plan.every_guide or len(roles) > 1
+    if grouped:
+        # Guides with the strongest points first; within a guide, reading order.
+        best = {}
+        for score, role, _, _ in picked:
+            best[role] = max(best.get(role, -9.0), score)
+        order = sorted(best, key=lambda role: -best[role])[: settings.max_groups]
+        picked = sorted((p for p in picked if p[1] in order), key=lambda p: (order.index(p[1]), p[3]))
+    elif plan.per_guide and kind != "situation":
+        picked.sort(key=lambda p: p[3])
+    elif kind == "situation":
+        picked.sort(key=lambda p: -p[0])
+    label = labels(roles[0])
+    coverage = min(1.0, len({p[1] for p in picked}) / max(1, min(len(roles), 3))) if plan.every_guide else len(picked) / max(wanted, 1)
+    structure_points = tuple(
+        Point(
+            text=index.spans[row].text.strip(),
+            n=0,
+            group=labels(role) if grouped else "",
+            facet=facet_name,
+            span_row=row,
+            chunk_row=int(retriever.span_chunk[row]),
+        )
+        for _, role, facet_name, row in picked
+    )
+    return Structure(kind, plan.lead.format(label=label), structure_points, min(coverage, 1.0), grouped)
+
+
+def _as_sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?", ":", ")")) else text + "."
