@@ -319,10 +319,12 @@ def structured_answer(
     """An answer made of a lead and cited points, numbered in the order they are cited."""
     cited = CitationList(index, corpus_prefix)
     points = tuple(
-        Point(p.text, cited.cite(p.chunk_row, p.span_row), p.group, p.facet, p.span_row, p.chunk_row)
+        Point(p.text, [cited.cite(p.chunk_row, row) for row in p.span_rows][0], p.group, p.facet, p.span_rows, p.chunk_row)
         for p in structure.points
     )
-    numbered = Structure(structure.kind, structure.lead, points, structure.coverage, structure.grouped)
+    numbered = Structure(
+        structure.kind, structure.lead, points, structure.coverage, structure.grouped, structure.fit
+    )
     return Answer(
         question,
         interpretation,

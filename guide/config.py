@@ -92,12 +92,17 @@ class AnswerSettings:
 class StructureSettings:
     """How structured answers pick their points (tuned on the dev split of eval/usefulness.yaml)."""
 
-    # A sentence must be at least this similar to a facet's description to stand for it.
+    # A sentence must score at least this for a facet (similarity to its description, BM25 and
+    # the heading bonus) to stand for it.
     facet_threshold: float = 0.30
+    # Added when the sentence's own heading names the facet ("Key Responsibilities").
+    heading_bonus: float = 0.15
     # Weight of the sentence's score for the question itself beside its fit to the facet.
-    question_weight: float = 0.5
+    question_weight: float = 0.3
     # Further points of a guide must score within this of its best point.
-    point_margin: float = 0.15
+    point_margin: float = 0.25
+    # The sentence after a point joins it when it fits a facet by this much above the threshold.
+    continuation_margin: float = 0.05
     # Across roles, a guide joins when its best sentence scores this much and within the margin of the best.
     cross_role_threshold: float = 0.35
     cross_role_margin: float = 0.25

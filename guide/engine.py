@@ -200,7 +200,10 @@ class Engine:
                 + "."
             )
             return refusal(cleaned, interpretation, state.index, found.hits, 0.0, notice, reason)
-        if not found.hits or score < settings.refusal_threshold:
+        # A structured question about a role the guides cover ("What does a clinical professor
+        # do day to day?") is in scope whatever its wording's similarity to any one passage.
+        named = bool(interpretation.roles) and interpretation.kind in STRUCTURED_KINDS
+        if not found.hits or (score < settings.refusal_threshold and not named):
             return refusal(cleaned, interpretation, state.index, found.hits, confidence, notice, reason)
         if interpretation.kind in STRUCTURED_KINDS:
             answer = self._structured(state, cleaned, interpretation, found, score, notice)

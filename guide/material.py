@@ -38,6 +38,7 @@ _POINTERS = re.compile(
     r"\b(?:read more|learn more|find out more|details here|detailed here|click here|see also|you may also like"
     r"|our guides?|check out|for more|for a (?:detailed|broader|closer|full) (?:look|view)|for (?:detailed )?insights"
     r"|for inspiration|everything you need to know|this (?:guide|article|page|post)"
+    r"|(?:via|with|in|from) (?:our )?(?:advice|tips|insights|guidance) (?:in|on|from)"
     r"|(?:check|read|see|learn|discover)\s+(?:how|what|why|more|about|our)\b)",
     re.I,
 )
@@ -48,6 +49,8 @@ _TEASER_CLAIM = re.compile(
     r"\boffers?\s+(?:an?\s+)?(?:dynamic|rewarding|exciting|thriving|fulfilling|intellectual|great|unique)\b", re.I
 )
 _RHETORICAL = re.compile(r"^ready (?:to|for)\b", re.I)
+# Headings of a page's closing summary: everything under them repeats the page.
+_SUMMARY_HEADING = re.compile(r"^(?:summary|in summary|conclusions?|key takeaways|final thoughts|wrapping up)\b", re.I)
 # Headings of sections that close a page: "Ready for …?", "Next steps", "Summary", "Find a postdoc".
 _CALL_TO_ACTION_HEADING = re.compile(
     rf"^(?:ready\b|next steps?\b|get started|stay (?:informed|updated)|related\b|see also|more\b|summary\b|in summary"
@@ -121,6 +124,7 @@ def mark_material(document: Document, spans: Sequence[Span]) -> list[Span]:
         lead = section is not None and section is sections[0] and len(headings) <= 1
         innermost = re.sub(r"^[^\w]+", "", headings[-1]) if headings else ""
         closing = len(headings) > 1 and bool(_CALL_TO_ACTION_HEADING.search(innermost))
-        boilerplate = is_boilerplate(span.text, summary=document.summary, lead=lead, closing_section=closing)
+        summary = len(headings) > 1 and bool(_SUMMARY_HEADING.search(innermost))
+        boilerplate = summary or is_boilerplate(span.text, summary=document.summary, lead=lead, closing_section=closing)
         marked.append(replace(span, material=not boilerplate))
     return marked

@@ -64,8 +64,9 @@ _KIND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "cross-role",
         re.compile(
-            r"\b(?:which|what)\s+(?:\w+\s+){0,3}?(?:roles|jobs|positions|posts|careers|paths|ranks|job|role|position|career)\b"
+            r"\bwhich\s+(?:\w+\s+){0,3}?(?:roles|jobs|positions|posts|careers|ranks|job|role|position|career|post)\b"
             r"(?!\s+(?:do|does|should|would)\s+(?:i|you|they|one)\b)"
+            r"|\bwhat\s+(?:academic\s+|other\s+)?(?:roles|jobs|positions|careers)\b"
             r"|\b(?:different|each|every|all|the various)\s+(?:\w+\s+)?(?:roles|jobs|positions|careers)\b"
             r"|\bacross\s+(?:the\s+)?(?:roles|jobs|positions)\b",
             re.I,

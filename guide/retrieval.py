@@ -111,6 +111,13 @@ class Retriever:
             role: np.flatnonzero((roles == role) & self.material & (self.span_chunk >= 0)) for role in index.roles
         }
 
+    def sentence_scores(self, vector: np.ndarray, text: str) -> np.ndarray:
+        """Every sentence's score for one text (dense plus BM25, as in `search`); boilerplate scores -1."""
+        scores = self.index.span_vectors @ vector.astype(np.float32, copy=False)
+        if self.sentence_lexical is not None:
+            scores = scores + self.settings.lexical_weight * self.sentence_lexical.relative_scores(text)
+        return np.where(self.material, scores, np.float32(-1.0))
+
     def role_spans(self, role: str) -> np.ndarray:
         """Rows of the answer-material sentences of a role's guides, in reading order."""
         return self._role_spans.get(role, np.zeros(0, dtype=np.int64))

@@ -10,6 +10,7 @@ without anything here knowing them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -30,7 +31,7 @@ class Point:
     n: int
     group: str = ""  # the guide's role label, when points are grouped by guide
     facet: str = ""  # what the point is about, shown before it ("Qualifications: …")
-    span_row: int = -1
+    span_rows: tuple[int, ...] = ()  # the sentences quoted, in order
     chunk_row: int = -1
 
     def line(self) -> str:
@@ -47,6 +48,8 @@ class Structure:
     points: tuple[Point, ...]
     coverage: float
     grouped: bool
+    # The mean score of the points for what they stand for (facet, or the question across roles).
+    fit: float = 0.0
 
     def text(self) -> str:
         lines = [self.lead]
@@ -71,10 +74,10 @@ class _Plan:
 _PLANS: dict[str, _Plan] = {
     "overview": _Plan("overview", 0, False, "What it takes, from the {label} guide:"),
     "situation": _Plan("situation", 2, False, "It depends on what the {label} guide asks for:"),
-    "duties": _Plan("duties", 3, False, "What the job involves, from the {label} guide:"),
+    "duties": _Plan("duties", 4, False, "What the job involves, from the {label} guide:"),
     "career": _Plan("career", 3, False, "Where it leads, from the {label} guide:"),
     "history": _Plan("history", 2, False, "How it came about, from the {label} guide:"),
-    "trends": _Plan("trends", 1, True, "Trends, from the guides that describe them:"),
+    "trends": _Plan("trends", 4, True, "Trends, from the guides that describe them:"),
     "cross-role": _Plan("", 1, True, "What each guide says:"),
 }
 
@@ -121,6 +124,17 @@ def compose_structure(
     if not roles:
         return None
     question = found.sentence_scores
+    # Each facet's score for every sentence: like a search for its description, plus a bonus
+    # when the sentence's own heading names the facet ("History and Evolution").
+    headings = [span.section.split(" > ")[-1].lower() for span in index.spans]
+    fits, names = [], []
+    for facet, vector in zip(facets, facet_vectors, strict=True):
+        scores = retriever.sentence_scores(vector, f"{facet.description} {' '.join(facet.words)}")
+        named = np.asarray([any(_names(word, heading) for word in facet.words) for heading in headings], dtype=bool)
+        fits.append(scores + settings.heading_bonus * named)
+        names.append(named)
+    fit_matrix = np.stack(fits, axis=1) if fits else np.zeros((len(index.spans), 0), dtype=np.float32)
+    named_matrix = np.stack(names, axis=1) if names else np.zeros((len(index.spans), 0), dtype=bool)
     chosen: set[int] = set()
     picked: list[tuple[float, str, str, int]] = []  # (score, role, facet name, span row)
     wanted = 0
@@ -134,7 +148,7 @@ def compose_structure(
             best = int(np.argmax(scores))
             picked.append((float(scores[best]), role, "", int(rows[best])))
             continue
-        similarity = index.span_vectors[rows] @ facet_vectors.T  # sentences x facets
+        similarity = fit_matrix[rows]  # sentences x facets
         if plan.per_guide == 0:
             # One point per facet (qualifications, experience, …), in the facets' order.
             wanted += len(facets)
@@ -149,12 +163,13 @@ def compose_structure(
                     chosen.add(int(rows[i]))
                     picked.append((float(total[i]), role, facet.name, int(rows[i])))
             continue
-        # The best few sentences for the kind's facet(s), as close as they come to the best one.
+        # The guide's section for the facet (the one holding the best-fitting sentence, its
+        # heading usually naming the facet), then that section's best sentences.
         fit = similarity.max(axis=1)
         total = fit + settings.question_weight * question[rows]
-        order = [i for i in np.argsort(-total, kind="stable") if fit[i] >= settings.facet_threshold]
-        wanted += 1 if plan.every_guide else plan.per_guide
-        taken = [i for i in order if total[i] >= total[order[0]] - settings.point_margin][: plan.per_guide] if order else []
+        per_guide = plan.per_guide if not plan.every_guide or len(roles) == 1 else 1
+        wanted += per_guide if not plan.every_guide else 1
+        taken = _section_points(index, rows, fit, total, named_matrix[rows].any(axis=1), per_guide, settings)
         picked.extend((float(total[i]), role, "", int(rows[i])) for i in taken)
     if not facets:
         if not picked:
@@ -179,18 +194,74 @@ def compose_structure(
         picked.sort(key=lambda p: -p[0])
     label = labels(roles[0])
     coverage = min(1.0, len({p[1] for p in picked}) / max(1, min(len(roles), 3))) if plan.every_guide else len(picked) / max(wanted, 1)
-    structure_points = tuple(
-        Point(
-            text=index.spans[row].text.strip(),
-            n=0,
-            group=labels(role) if grouped else "",
-            facet=facet_name,
-            span_row=row,
-            chunk_row=int(retriever.span_chunk[row]),
+    points = []
+    for _, role, facet_name, row in picked:
+        rows = [row]
+        # A requirement often runs on into the next sentence ("A PhD … is essential. Many positions
+        # prefer postdoctoral experience lasting 1-3 years."): it joins the point when it fits too.
+        following = row + 1
+        if (
+            facet_name
+            and following < len(index.spans)
+            and following not in chosen
+            and index.spans[following].doc_id == index.spans[row].doc_id
+            and index.spans[following].section == index.spans[row].section
+            and retriever.material[following]
+            and float(fit_matrix[following].max()) >= settings.facet_threshold + settings.continuation_margin
+            and len(content_words(index.spans[following].text)) >= 4
+        ):
+            rows.append(following)
+            chosen.add(following)
+        points.append(
+            Point(
+                text=" ".join(_as_sentence(index.spans[r].text) for r in rows),
+                n=0,
+                group=labels(role) if grouped else "",
+                facet=facet_name,
+                span_rows=tuple(rows),
+                chunk_row=int(retriever.span_chunk[row]),
+            )
         )
-        for _, role, facet_name, row in picked
+    fits = [float(fit_matrix[p.span_rows[0]].max()) for p in points] if facets else [p[0] for p in picked]
+    return Structure(
+        kind, plan.lead.format(label=label), tuple(points), min(coverage, 1.0), grouped, sum(fits) / len(fits)
     )
-    return Structure(kind, plan.lead.format(label=label), structure_points, min(coverage, 1.0), grouped)
+
+
+def _section_points(
+    index: LoadedIndex,
+    rows: np.ndarray,
+    fit: np.ndarray,
+    total: np.ndarray,
+    named: np.ndarray,
+    wanted: int,
+    settings: StructureSettings,
+) -> list[int]:
+    """Positions (in `rows`) of up to `wanted` points: the best section's best sentences first.
+
+    In a section whose heading names the facet every sentence may serve; elsewhere a sentence
+    must fit the facet by `facet_threshold`. Other sections fill in when the best one runs short.
+    """
+    sections: dict[tuple[str, str], list[int]] = {}
+    for i, row in enumerate(rows):
+        span = index.spans[row]
+        sections.setdefault((span.doc_id, span.section), []).append(i)
+    if not sections:
+        return []
+    best = max(sections, key=lambda key: max(total[i] for i in sections[key]))
+    inside = sorted(sections[best], key=lambda i: -total[i])
+    if float(fit[inside[0]]) < settings.facet_threshold:
+        return []
+    taken = [i for i in inside if named[i] or fit[i] >= settings.facet_threshold][:wanted]
+    if len(taken) < wanted:
+        floor = total[taken[0]] - settings.point_margin
+        others = [i for i in np.argsort(-total, kind="stable") if i not in taken]
+        taken += [i for i in others if fit[i] >= settings.facet_threshold and total[i] >= floor][: wanted - len(taken)]
+    return taken
+
+
+def _names(word: str, heading: str) -> bool:
+    return re.search(rf"(?<![\w-]){re.escape(word.lower())}(?:s|es)?(?![\w-])", heading) is not None
 
 
 def _as_sentence(text: str) -> str:
