@@ -77,6 +77,9 @@ class RetrievalSettings:
 class AnswerSettings:
     # Calibrated on eval/questions.yaml by `guide eval --calibrate`; see README.
     refusal_threshold: float = 0.50
+    # A question that names no role of the guides must come closer to them: "How do I get a
+    # student visa?" shares words with the guides but is about none of their roles.
+    refusal_threshold_no_role: float = 0.66
     coverage_weight: float = 0.4
     confidence_slope: float = 8.5
     max_sentences: int = 2
@@ -108,6 +111,9 @@ class StructureSettings:
     cross_role_margin: float = 0.25
     # At most this many guides in a grouped answer.
     max_groups: int = 5
+    # Points fitting their facets this well on average give a structured answer 0.5 confidence
+    # (times the share of the facets or guides found).
+    confident_fit: float = 0.40
 
 
 @dataclass(frozen=True)

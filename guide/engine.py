@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -29,6 +30,10 @@ class _State:
     index: LoadedIndex
     retriever: Retriever
     lexicon: Lexicon
+
+
+def _logistic(value: float) -> float:
+    return 1.0 / (1.0 + math.exp(-value))
 
 
 def _state(index: LoadedIndex, settings: Settings) -> _State:
@@ -203,7 +208,8 @@ class Engine:
         # A structured question about a role the guides cover ("What does a clinical professor
         # do day to day?") is in scope whatever its wording's similarity to any one passage.
         named = bool(interpretation.roles) and interpretation.kind in STRUCTURED_KINDS
-        if not found.hits or (score < settings.refusal_threshold and not named):
+        threshold = settings.refusal_threshold if interpretation.roles else settings.refusal_threshold_no_role
+        if not found.hits or (score < threshold and not named):
             return refusal(cleaned, interpretation, state.index, found.hits, confidence, notice, reason)
         if interpretation.kind in STRUCTURED_KINDS:
             answer = self._structured(state, cleaned, interpretation, found, score, notice)
@@ -218,7 +224,7 @@ class Engine:
         if not self.settings.answer.subject_check or interpretation.changed:
             return None
         subject = asked_subject(interpretation.question)
-        if subject is None:
+        if subject is None or state.lexicon.detect_roles(subject)[0]:
             return None
         # A word the guides never use ("pilot" in "airline pilot") means a job they do not cover.
         words = [word for word, _, _ in tokens_of(subject) if len(word) > 2]
@@ -241,7 +247,11 @@ class Engine:
         )
         if structure is None:
             return None
-        confidence = confidence_from_score(score, self.settings.answer) * structure.coverage
+        # How much of what the question asks the answer covers (facets or guides found) times how
+        # well its points fit what they stand for; not the similarity of the question to one passage.
+        confidence = structure.coverage * _logistic(
+            self.settings.answer.confidence_slope * (structure.fit - self.settings.structure.confident_fit)
+        )
         return structured_answer(
             question, interpretation, structure, state.index, confidence, self._corpus_prefix, notice
         )

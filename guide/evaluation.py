@@ -42,6 +42,7 @@ class Outcome:
     answered_fact: bool = False
     refused: bool = False
     confidence: float = 0.0
+    named_role: bool = True  # the question names (or inherits) a role of the guides
     citation_problems: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
@@ -113,6 +114,7 @@ def evaluate(engine: Any, questions: Sequence[Question], k: int = 5) -> list[Out
         outcome.dense = max((hit.dense for hit in hits), default=0.0)
         outcome.coverage = found.coverage
         outcome.top_score = relevance(found, engine.settings.answer)
+        outcome.named_role = bool(interpretation.roles)
         answer = engine.ask(item.question, history=item.history, k=k)
         outcome.refused = answer.refused
         outcome.confidence = answer.confidence
@@ -135,6 +137,18 @@ def evaluate(engine: Any, questions: Sequence[Question], k: int = 5) -> list[Out
             elif not outcome.answered_fact:
                 outcome.problems.append(f"answer lacks {item.facts[0]!r}: {answer.text[:160]!r}")
         outcome.problems.extend(f"citation: {problem}" for problem in outcome.citation_problems)
+        outcomes.append(outcome)
+    return outcomes
+
+
+def relevance_outcomes(engine: Any, questions: Sequence[Question], k: int = 5) -> list[Outcome]:
+    """Relevance inputs only (dense similarity, word coverage, role named) for calibrating refusals."""
+    outcomes = []
+    for item in questions:
+        interpretation = engine.interpret(item.question, item.history)
+        found = engine.retrieve(interpretation, k=k)
+        outcome = Outcome(item, dense=max((hit.dense for hit in found.hits), default=0.0), coverage=found.coverage)
+        outcome.named_role = bool(interpretation.roles)
         outcomes.append(outcome)
     return outcomes
 
@@ -239,9 +253,19 @@ def calibrate(outcomes: Sequence[Outcome]) -> dict[str, float]:
         return total
 
     slope = max((s / 2 for s in range(2, 121)), key=log_likelihood)
+    # Questions that name no role get their own threshold, midway between the highest
+    # out-of-scope and the lowest in-scope relevance among them.
+    unnamed_in = sorted(o.dense + weight * o.coverage for o in outcomes if not o.item.out_of_scope and not o.named_role)
+    unnamed_out = sorted(o.dense + weight * o.coverage for o in outcomes if o.item.out_of_scope and not o.named_role)
+    no_role = (
+        (unnamed_in[0] + unnamed_out[-1]) / 2
+        if unnamed_in and unnamed_out and unnamed_out[-1] < unnamed_in[0]
+        else max(threshold, unnamed_out[-1] + 0.01 if unnamed_out else threshold)
+    )
     return {
         "coverage_weight": weight,
         "refusal_threshold": round(threshold, 4),
+        "refusal_threshold_no_role": round(no_role, 4),
         "confidence_slope": slope,
         "lowest_in_scope": round(inside[0], 4) if inside else 0.0,
         "highest_out_of_scope": round(outside[-1], 4) if outside else 0.0,

@@ -224,7 +224,13 @@ def compose_structure(
         )
     fits = [float(fit_matrix[p.span_rows[0]].max()) for p in points] if facets else [p[0] for p in picked]
     return Structure(
-        kind, plan.lead.format(label=label), tuple(points), min(coverage, 1.0), grouped, sum(fits) / len(fits)
+        kind,
+        plan.lead.format(label=label),
+        tuple(points),
+        min(coverage, 1.0),
+        grouped,
+        # Facet by facet, every point must fit; otherwise the section found is judged by its best point.
+        sum(fits) / len(fits) if plan.per_guide == 0 else max(fits),
     )
 
 
