@@ -4,27 +4,33 @@ from __future__ import annotations
 
 import streamlit as st
 
+from guide.collection import Collection, load_collection
 from guide.config import Settings, load_settings
 from guide.errors import GuideError
 from guide.feedback import append_record, automatic_kind, feedback_record
 from guide.index import index_status
-from guide.query import role_label
 from guide.render import answer_markdown, comparison_rows, conversation_markdown, escape_markdown, passage_markdown
 
-STARTERS = [
-    "How long is the tenure track for an assistant professor?",
-    "What qualifications do I need to become a machine learning lecturer?",
-    "What GPA do PhD admits usually have?",
-    "How much postdoc experience do research jobs expect?",
-    "Compare a lecturer and an assistant professor",
-]
 BADGES = {
     "high": ("High confidence", "green"),
     "medium": ("Medium confidence", "orange"),
     "low": ("Low confidence", "red"),
 }
 
-st.set_page_config(page_title="Guide: academic careers in machine learning", page_icon="🎓", layout="wide")
+
+
+def collection_of(settings: Settings, engine) -> Collection:
+    """What the corpus says about itself: from the loaded index, else from the corpus folder."""
+    if engine is not None:
+        return engine.index.collection
+    try:
+        return load_collection(settings.corpus_dir)
+    except GuideError:
+        return Collection()
+
+
+def role_name(engine, role: str) -> str:
+    return engine.lexicon.label(role) if engine is not None else role.replace("-", " ")
 
 
 @st.cache_resource(show_spinner="Loading the embedding model…")
@@ -140,7 +146,7 @@ def render_answer(settings: Settings, engine, answer, key: str) -> None:
             append_record(settings.feedback_file, feedback_record(kind, answer))
 
 
-def sidebar(settings: Settings, engine):
+def sidebar(settings: Settings, engine, collection: Collection):
     with st.sidebar:
         st.header("Index")
         status = cached_status(settings, status_signature(settings))
@@ -160,11 +166,13 @@ def sidebar(settings: Settings, engine):
         st.header("Answer from")
         roles = engine.index.roles if engine is not None else []
         choice = st.selectbox(
-            "Guides", ["All roles", *roles], format_func=lambda r: r if r == "All roles" else role_label(r).capitalize()
+            "Guides",
+            ["All roles", *roles],
+            format_func=lambda r: r if r == "All roles" else role_name(engine, r).capitalize(),
         )
         k = st.slider("Passages to draw from", 1, 10, settings.retrieval.k)
         st.header("Try asking")
-        for number, question in enumerate(STARTERS):
+        for number, question in enumerate(collection.starters):
             if st.button(question, key=f"starter-{number}", use_container_width=True):
                 st.session_state.pending = question
     return status, ([] if choice == "All roles" else [choice]), k
@@ -192,22 +200,24 @@ def guide_browser(engine) -> None:
     chosen = st.selectbox("Guide", documents, format_func=lambda doc: doc.title)
     if chosen is not None:
         st.caption(
-            f"{escape_markdown(role_label(chosen.role))} · {escape_markdown(chosen.path)} · {escape_markdown(chosen.source)}"
+            f"{escape_markdown(role_name(engine, chosen.role))} · {escape_markdown(chosen.path)} · {escape_markdown(chosen.source)}"
         )
         st.markdown(passage_markdown(chosen.text))
 
 
-st.title("Academic careers in machine learning")
-st.caption("Answers come only from the career guides, and every sentence cites its source.")
-
 try:
     settings = load_settings()
 except GuideError as problem:
+    st.set_page_config(page_title="Guide", page_icon="🎓", layout="wide")
     st.error(str(problem))
     st.stop()
 st.session_state.setdefault("messages", [])
 engine, error = engine_or_error(settings)
-status, role_filter, k = sidebar(settings, engine)
+collection = collection_of(settings, engine)
+st.set_page_config(page_title=f"Guide: {collection.title}", page_icon="🎓", layout="wide")
+st.title(collection.title)
+st.caption(collection.description)
+status, role_filter, k = sidebar(settings, engine, collection)
 
 if st.session_state.get("build_error"):
     st.error(st.session_state.build_error)
@@ -223,7 +233,7 @@ chat_tab, guides_tab = st.tabs(["Chat", "Guides"])
 with guides_tab:
     guide_browser(engine)
 
-prompt = st.chat_input("Ask about PhDs, research posts, lecturer or professor jobs…")
+prompt = st.chat_input(collection.placeholder)
 question, standalone = prompt, False
 if question is None:
     question = st.session_state.pop("pending", None)

@@ -194,7 +194,16 @@ def refusal(
     )
     if closest:
         text += " The closest sections are: " + "; ".join(closest) + "."
-    return Answer(question, interpretation, text, refused=True, confidence=confidence, closest=closest, notice=notice)
+    return Answer(
+        question,
+        interpretation,
+        text,
+        refused=True,
+        confidence=confidence,
+        closest=closest,
+        notice=notice,
+        kind=interpretation.kind,
+    )
 
 
 def compose_answer(

@@ -72,8 +72,19 @@ def passage_markdown(text: str, base: int = 0, highlights: Sequence[tuple[int, i
 
 
 def answer_markdown(answer: Answer) -> str:
-    """The answer text, escaped, one paragraph per line."""
-    return "\n\n".join(escape_markdown(line) for line in answer.text.split("\n") if line.strip())
+    """The answer, escaped: a structured answer as its lead, then its cited points as a list
+    (under a bold heading per guide when grouped); any other answer one paragraph per line."""
+    if not answer.points:
+        return "\n\n".join(escape_markdown(line) for line in answer.text.split("\n") if line.strip())
+    lines = [escape_markdown(answer.lead), ""]
+    group = None
+    for point in answer.points:
+        if point.group and point.group != group:
+            group = point.group
+            lines += ["", f"**{escape_markdown(group[:1].upper() + group[1:])}**", ""]
+        facet = f"**{escape_markdown(point.facet[:1].upper() + point.facet[1:])}:** " if point.facet else ""
+        lines.append(f"- {facet}{escape_markdown(point.text)} \\[{point.n}\\]")
+    return "\n".join(lines)
 
 
 def comparison_rows(comparison: Comparison) -> list[dict[str, str]]:

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from guide.cli import main
+from guide.query import KINDS
 
 SEARCH_HIT_KEYS = {
     "rank": int,
@@ -45,10 +46,16 @@ def check_search_shape(data: dict) -> None:
 
 def check_ask_shape(data: dict) -> None:
     assert (
-        {"question", "answer", "refused", "confidence", "citations"}
+        {"question", "answer", "refused", "confidence", "citations", "kind"}
         <= set(data)
-        <= {"question", "answer", "refused", "confidence", "citations", "comparison"}
+        <= {"question", "answer", "refused", "confidence", "citations", "kind", "comparison", "lead", "points"}
     )
+    assert data["kind"] in KINDS
+    if "points" in data:
+        assert isinstance(data["lead"], str) and data["points"]
+        for point in data["points"]:
+            assert set(point) == {"text", "n", "group", "facet"} and f"{point['text']}" in data["answer"]
+            assert any(citation["n"] == point["n"] for citation in data["citations"])
     assert (
         isinstance(data["answer"], str) and isinstance(data["refused"], bool) and isinstance(data["confidence"], float)
     )
@@ -60,6 +67,20 @@ def check_ask_shape(data: dict) -> None:
 
 
 pytestmark = pytest.mark.model
+
+
+def test_ask_json_states_the_question_kind_and_structured_points(run):
+    result = run("ask", "How do I become a machine learning lecturer?", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    check_ask_shape(data)
+    assert data["kind"] == "overview" and data["lead"].startswith("What it takes")
+    facets = [point["facet"] for point in data["points"]]
+    assert facets[:2] == ["qualifications", "experience"]
+    assert "1-3 years" in data["answer"] and "5+ peer-reviewed" in data["answer"]
+    trends = json.loads(run("ask", "What are the trends in machine learning academic jobs?", "--json").stdout)
+    check_ask_shape(trends)
+    assert trends["kind"] == "trends" and len({point["group"] for point in trends["points"]}) >= 3
 
 
 def test_search_json_shape(run):

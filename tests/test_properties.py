@@ -10,9 +10,13 @@ from hypothesis import strategies as st
 from guide.chunking import chunk_document, split_sections
 from guide.config import ChunkingSettings
 from guide.corpus import ParseError, parse_front_matter, parse_guide
-from guide.query import clean_question, interpret
+from guide.collection import load_collection
+from guide.corpus import load_corpus
+from guide.query import KINDS, Lexicon, clean_question, interpret
+from tests.conftest import CORPUS
 
 ROLES = ["assistant-professor", "clinical-professor", "lecturer", "phd", "researcher"]
+LEXICON = Lexicon(load_corpus(CORPUS)[0], load_collection(CORPUS))
 
 line = st.one_of(
     st.text(min_size=0, max_size=80),
@@ -80,6 +84,6 @@ def test_chunks_cover_every_word_and_point_at_their_text(text, max_chars, overla
 @given(st.text(max_size=300), st.lists(st.text(max_size=60), max_size=3))
 def test_any_question_and_history_can_be_interpreted(question, history):
     cleaned, _ = clean_question(question, 200)
-    understood = interpret(cleaned, history, ROLES)
-    assert isinstance(understood.query, str)
+    understood = interpret(LEXICON.correct(cleaned), [LEXICON.correct(turn) for turn in history], LEXICON)
+    assert isinstance(understood.query, str) and understood.kind in KINDS
     assert set(understood.roles) <= set(ROLES)

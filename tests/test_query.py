@@ -1,10 +1,37 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from guide.query import clean_question, content_words, detect_roles, interpret
+from guide.collection import load_collection
+from guide.corpus import load_corpus, parse_guide
+from guide.query import (
+    Lexicon,
+    asked_subject,
+    clean_question,
+    content_words,
+    interpret,
+    leans_on_conversation,
+    question_kind,
+)
 
-ROLES = ["assistant-professor", "clinical-professor", "lecturer", "phd", "researcher"]
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+SECOND = ROOT / "eval" / "second-corpus"
+
+
+def shipped_lexicon(*extra) -> Lexicon:
+    documents, _ = load_corpus(CORPUS)
+    return Lexicon([*documents, *extra], load_collection(CORPUS))
+
+
+LEXICON = shipped_lexicon()
+
+
+def guide(role: str, label: str = "", aliases: str = "[]") -> object:
+    text = f"---\ntitle: {role} guide\nrole: {role}\nlabel: '{label}'\naliases: {aliases}\n---\n\n# T\n\nSome text here.\n"
+    return parse_guide(text, f"{role}.md")
 
 
 @pytest.mark.parametrize(
@@ -20,23 +47,108 @@ ROLES = ["assistant-professor", "clinical-professor", "lecturer", "phd", "resear
         ("How much postdoc experience is expected?", ("researcher",)),
         ("Compare a lecturer and an assistant professor", ("lecturer", "assistant-professor")),
         ("What programming languages should I learn?", ()),
+        ("What does an ML assistant professor do?", ("assistant-professor",)),
+        ("What does a clinical machine learning professor teach?", ("clinical-professor",)),
+        ("What is an assistant professor's salary?", ("assistant-professor",)),
     ],
 )
-def test_roles_named_by_a_question(question, roles):
-    assert detect_roles(question, ROLES)[0] == roles
+def test_roles_named_by_a_question_come_from_the_guides_front_matter(question, roles):
+    assert LEXICON.detect_roles(question)[0] == roles
 
 
-def test_roles_not_in_the_index_are_not_detected():
-    assert detect_roles("Do lecturers need a PhD?", ["phd"])[0] == ("phd",)
+@pytest.mark.parametrize(
+    ("question", "role"),
+    [
+        ("how to becom asistant profesor in ml", "assistant-professor"),
+        ("lecturer reqs", "lecturer"),
+        ("prof qualifications", "assistant-professor"),
+        ("what do lecturrers teach", "lecturer"),
+    ],
+)
+def test_typos_and_shorthand_still_find_the_role(question, role):
+    assert LEXICON.detect_roles(LEXICON.correct(question))[0] == (role,)
+
+
+def test_typo_tolerance_can_be_turned_off():
+    documents, _ = load_corpus(CORPUS)
+    strict = Lexicon(documents, load_collection(CORPUS), typo_tolerance=False)
+    assert strict.detect_roles("asistant profesor")[0] == ()
+
+
+def test_misspelt_words_are_corrected_to_the_guides_words_and_known_words_are_kept():
+    assert LEXICON.correct("requirments for phd in machine lerning") == "requirements for phd in machine learning"
+    assert LEXICON.correct("How do I become an airline pilot?") == "How do I become an airline pilot?"
+
+
+def test_a_new_guide_whose_name_is_another_guides_alias_wins_that_name():
+    # The researcher guide lists "research scientist" among its aliases; a research-scientist
+    # guide's own name is stronger, so the question names one role, not two.
+    lexicon = shipped_lexicon(guide("research-scientist", "research scientist"))
+    assert lexicon.detect_roles("What does a research scientist earn?")[0] == ("research-scientist",)
+    assert lexicon.detect_roles("What does a researcher earn?")[0] == ("researcher",)
+
+
+def test_a_role_named_with_the_field_is_found_whichever_name_of_the_field_is_used():
+    lexicon = shipped_lexicon(guide("ml-engineer"))
+    assert lexicon.detect_roles("What do machine learning engineers earn?")[0] == ("ml-engineer",)
+    assert lexicon.detect_roles("What do ML engineers earn?")[0] == ("ml-engineer",)
+
+
+def test_a_postdoc_guide_takes_postdoc_from_the_research_guides_hints():
+    documents, _ = load_corpus(SECOND)
+    postdoc = next(doc for doc in documents if doc.role == "postdoc")
+    lexicon = shipped_lexicon(postdoc)
+    assert lexicon.detect_roles("How much are postdocs paid?")[0] == ("postdoc",)
+    # A postdoc is a step towards other roles: beside one, it is a requirement.
+    assert lexicon.detect_roles("How long a postdoc do lecturers need?")[0] == ("lecturer",)
 
 
 def test_a_user_added_role_is_detected_from_its_slug():
-    assert detect_roles("What does a data scientist earn?", [*ROLES, "data-scientist"])[0] == ("data-scientist",)
+    lexicon = shipped_lexicon(guide("data-scientist"))
+    assert lexicon.detect_roles("What does a data scientist earn?")[0] == ("data-scientist",)
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("How do I become a machine learning lecturer?", "overview"),
+        ("lecturer reqs", "overview"),
+        ("What does a clinical professor of machine learning do day to day?", "duties"),
+        ("What does an ML lecturer actually do?", "duties"),
+        ("What comes after being a lecturer?", "career"),
+        ("When did the assistant professor rank come about?", "history"),
+        ("What are the trends in machine learning academic jobs?", "trends"),
+        ("Which roles need a medical degree?", "cross-role"),
+        ("Which job needs the most postdoc experience?", "cross-role"),
+        ("I have a master's and two papers, can I apply for an ML PhD?", "situation"),
+        ("How long is the tenure track?", "fact"),
+        ("What does the career ladder look like in ML research?", "career"),
+    ],
+)
+def test_question_kinds(question, kind):
+    assert question_kind(question) == kind
+
+
+@pytest.mark.parametrize(
+    ("question", "leans"),
+    [
+        ("And for a clinical professor?", True),
+        ("What about pay?", True),
+        ("How long does it take?", True),
+        ("Which languages do they use?", True),
+        ("What are the general trends in machine learning hiring?", False),
+        ("Is it worth doing a PhD?", False),
+        ("How hard is it to get a lecturer job?", False),
+        ("Which roles need a medical degree?", False),
+    ],
+)
+def test_only_questions_that_lean_on_the_conversation_are_follow_ups(question, leans):
+    assert leans_on_conversation(question) is leans
 
 
 def test_follow_up_without_topic_inherits_the_previous_topic_and_takes_the_new_role():
     understood = interpret(
-        "And for a clinical professor?", ["How long is the tenure track for an assistant professor?"], ROLES
+        "And for a clinical professor?", ["How long is the tenure track for an assistant professor?"], LEXICON
     )
     assert understood.roles == ("clinical-professor",)
     assert understood.topic_from_history and not understood.roles_from_history
@@ -45,39 +157,80 @@ def test_follow_up_without_topic_inherits_the_previous_topic_and_takes_the_new_r
     assert understood.describe() == "How long is the tenure track? (about: clinical professor)"
 
 
-def test_follow_up_without_role_inherits_the_previous_role():
-    understood = interpret("What GPA do they need?", ["How do I get into a PhD program?"], ROLES)
+def test_follow_up_takes_the_kind_of_the_question_it_continues():
+    understood = interpret("And for a clinical professor?", ["How do I become an ML lecturer?"], LEXICON)
+    assert understood.kind == "overview" and understood.roles == ("clinical-professor",)
+
+
+def test_follow_up_that_leans_on_the_conversation_inherits_the_previous_role():
+    understood = interpret("What GPA do they need?", ["How do I get into a PhD program?"], LEXICON)
     assert understood.roles == ("phd",) and understood.roles_from_history
     # "they" are the people in the role, so the role stays a preference, not part of the query.
     assert understood.query == "What GPA do they need?"
 
 
+def test_a_self_contained_second_question_inherits_nothing():
+    understood = interpret(
+        "What are the general trends in machine learning hiring?", ["What GPA do I need for an ML PhD?"], LEXICON
+    )
+    assert understood.roles == () and not understood.changed and understood.kind == "trends"
+
+
+def test_the_old_rule_inherits_whenever_no_role_is_named():
+    understood = interpret(
+        "What are the general trends in machine learning hiring?",
+        ["What GPA do I need for an ML PhD?"],
+        LEXICON,
+        only_when_leaning=False,
+    )
+    assert understood.roles == ("phd",) and understood.roles_from_history
+
+
 def test_chained_follow_ups_carry_the_topic_along():
     history = ["What qualifications does a lecturer need?", "And an assistant professor?"]
-    understood = interpret("What about research jobs?", history, ROLES)
+    understood = interpret("What about research jobs?", history, LEXICON)
     assert understood.roles == ("researcher",)
     assert "qualifications" in understood.query
 
 
 def test_a_question_with_its_own_role_and_topic_inherits_nothing():
-    understood = interpret("What skills do lecturers need?", ["What GPA do PhD admits have?"], ROLES)
+    understood = interpret("What skills do lecturers need?", ["What GPA do PhD admits have?"], LEXICON)
     assert understood.roles == ("lecturer",) and not understood.changed
     assert "lecturers" not in understood.query and "skills" in understood.query
 
 
 def test_a_pronoun_standing_for_the_previous_role_brings_its_name_into_the_query():
-    understood = interpret("How long does it take?", ["What are the entry requirements for a PhD?"], ROLES)
+    understood = interpret("How long does it take?", ["What are the entry requirements for a PhD?"], LEXICON)
     assert understood.roles == ("phd",) and understood.query == "How long does it take? (PhD)"
 
 
 def test_the_field_name_is_left_out_of_the_query_when_other_words_remain():
-    assert interpret("What languages do machine learning researchers use?", [], ROLES).query == "What languages do use?"
-    assert interpret("What is machine learning?", [], ROLES).query == "What is machine learning?"
+    assert interpret("What languages do machine learning researchers use?", [], LEXICON).query == "What languages do use?"
+    assert interpret("What is machine learning?", [], LEXICON).query == "What is machine learning?"
+
+
+def test_expansions_come_from_the_collection_file():
+    assert LEXICON.expand("What GPA do admits have?") == "What GPA do admits have? (grade point average)"
+    assert Lexicon(load_corpus(CORPUS)[0]).expand("What GPA do admits have?") == "What GPA do admits have?"
 
 
 def test_comparison_with_aspect():
-    understood = interpret("Compare a lecturer and an assistant professor on qualifications", [], ROLES)
+    understood = interpret("Compare a lecturer and an assistant professor on qualifications", [], LEXICON)
     assert understood.compare and understood.aspects == ("qualifications",)
+
+
+@pytest.mark.parametrize(
+    ("question", "subject"),
+    [
+        ("How do I become an airline pilot?", "airline pilot"),
+        ("How much does a registered nurse earn?", "registered nurse"),
+        ("What does a dentist do day to day?", "dentist"),
+        ("What is a plumber's pay?", "plumber"),
+        ("How long is the tenure track?", None),
+    ],
+)
+def test_the_job_a_question_asks_about(question, subject):
+    assert asked_subject(question) == subject
 
 
 def test_content_words_drop_fillers():
