@@ -79,7 +79,7 @@ class AnswerSettings:
     refusal_threshold: float = 0.50
     # A question that names no role of the guides must come closer to them: "How do I get a
     # student visa?" shares words with the guides but is about none of their roles.
-    refusal_threshold_no_role: float = 0.66
+    refusal_threshold_no_role: float = 0.69
     coverage_weight: float = 0.4
     confidence_slope: float = 8.5
     max_sentences: int = 2
@@ -97,7 +97,7 @@ class StructureSettings:
 
     # A sentence must score at least this for a facet (similarity to its description, BM25 and
     # the heading bonus) to stand for it.
-    facet_threshold: float = 0.30
+    facet_threshold: float = 0.25
     # Added when the sentence's own heading names the facet ("Key Responsibilities").
     heading_bonus: float = 0.15
     # Weight of the sentence's score for the question itself beside its fit to the facet.

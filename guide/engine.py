@@ -224,7 +224,8 @@ class Engine:
         if not self.settings.answer.subject_check or interpretation.changed:
             return None
         subject = asked_subject(interpretation.question)
-        if subject is None or state.lexicon.detect_roles(subject)[0]:
+        # Named by a role's own name or alias ("a lecturer applicant"): a job the guides cover.
+        if subject is None or state.lexicon.detect_roles(subject)[1]:
             return None
         # A word the guides never use ("pilot" in "airline pilot") means a job they do not cover.
         words = [word for word, _, _ in tokens_of(subject) if len(word) > 2]

@@ -34,6 +34,12 @@ _FILLER = set(
     with versus vs or but if which who whom whose why when where there here than like instead now again ok okay
     thanks thank hi hello hey kind sort type become becoming one's someone someone's person people""".split()
 )
+# Common English words that a small corpus may not use but that are no typos ("being", "should").
+_COMMON = frozenset(
+    """being having doing going getting making taking happens happen happened would should could might
+    around before after during through without within between across against about above below under
+    people years year things something anything everything really actually usually often always never""".split()
+)
 # A question that leans on the conversation: a pronoun standing for the earlier subject, or an
 # elliptical opening ("And for…", "What about…").
 _ANAPHOR = re.compile(
@@ -253,7 +259,14 @@ class Lexicon:
         return groups
 
     def known(self, word: str) -> bool:
-        return word in self.vocabulary or word.rstrip("s") in self.vocabulary or not word.isalpha()
+        """Whether a word is the guides' own or common English (never "corrected")."""
+        return (
+            word in self.vocabulary
+            or word.rstrip("s") in self.vocabulary
+            or word in _FILLER
+            or word in _COMMON
+            or not word.isalpha()
+        )
 
     def correct(self, text: str) -> str:
         """`text` with misspelt words replaced by the closest word the guides use ("requirments")."""
