@@ -371,33 +371,115 @@ def _print_answer(answer: Any) -> None:
     "--set", "question_set", type=click.Path(path_type=Path), help="YAML question set [default: eval/questions.yaml]."
 )
 @click.option(
+    "--usefulness",
+    "useful_sets",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Usefulness question set (repeatable) [default: eval/usefulness.yaml].",
+)
+@click.option(
+    "--split",
+    type=click.Choice(["dev", "heldout", "all"]),
+    default="all",
+    show_default=True,
+    help="Which part of the usefulness sets to score.",
+)
+@click.option(
+    "--grow",
+    "extra_corpus",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Also answer with these guides added beside the corpus (built in a temporary folder) and compare.",
+)
+@click.option(
     "--k", "k", type=click.IntRange(1, 100), default=5, show_default=True, help="Passages retrieved per question."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the figures and failures as JSON.")
 @click.option(
-    "--calibrate", is_flag=True, help="Also print the refusal threshold and confidence slope the data suggest."
+    "--calibrate", is_flag=True, help="Also print the refusal thresholds and confidence slope the data suggest."
 )
 @click.option("--check", is_flag=True, help="Exit with status 1 when a figure misses its target.")
 @handles_errors
-def evaluate_command(question_set: Path | None, k: int, as_json: bool, calibrate: bool, check: bool) -> None:
-    """Measure answer quality on a question set: hit@1, hit@3, MRR, facts in answers, citations, refusals."""
-    from guide.evaluation import DEFAULT_SET, evaluate, load_question_set, shortfalls, summarise
-    from guide.evaluation import calibrate as calibrate_outcomes
+def evaluate_command(
+    question_set: Path | None,
+    useful_sets: tuple[Path, ...],
+    split: str,
+    extra_corpus: Path | None,
+    k: int,
+    as_json: bool,
+    calibrate: bool,
+    check: bool,
+) -> None:
+    """Measure answer quality: retrieval and facts on one set, usefulness per question group on another.
 
+    \b
+    Retrieval set: hit@1, hit@3, MRR, facts in answers, citations, refusals.
+    Usefulness sets: per group (broad, duties, trends, …) key-point recall, boilerplate sentences,
+    wrong inheritance, false refusals, off-topic answered, answer length, and how confidence
+    follows key-point recall; plus the answer-material filter's precision and recall.
+    """
+    from guide.evaluation import (
+        DEFAULT_SET,
+        Question,
+        evaluate,
+        load_question_set,
+        relevance_outcomes,
+        shortfalls,
+        summarise,
+    )
+    from guide.evaluation import calibrate as calibrate_outcomes
+    from guide.usefulness import (
+        DEFAULT_USEFULNESS_SET,
+        boilerplate_figures,
+        boilerplate_sample,
+        evaluate_usefulness,
+        format_usefulness,
+        load_boilerplate_labels,
+        load_usefulness_set,
+        summarise_usefulness,
+        usefulness_shortfalls,
+    )
+
+    settings = _settings()
     questions = load_question_set(question_set or DEFAULT_SET)
-    engine = _engine(_settings())
+    useful = [
+        item
+        for path in (useful_sets or (DEFAULT_USEFULNESS_SET,))
+        for item in load_usefulness_set(path)
+        if split == "all" or item.split == split
+    ]
+    labels = load_boilerplate_labels()
+    engine = _engine(settings)
     outcomes = evaluate(engine, questions, k=k)
     summary = summarise(outcomes)
+    useful_outcomes = evaluate_usefulness(engine, useful, boilerplate_sample(labels))
+    useful_summary = summarise_usefulness(useful_outcomes)
+    material = boilerplate_figures(labels)
     failures = [
         {"question": o.item.question, "history": list(o.item.history), "problems": o.problems}
-        for o in outcomes
+        for o in [*outcomes, *useful_outcomes]
         if o.problems
     ]
-    missed = shortfalls(summary)
+    missed = shortfalls(summary) + usefulness_shortfalls(useful_summary)
+    growth = _growth(settings, engine, extra_corpus, questions, useful) if extra_corpus else None
+    calibration = None
+    if calibrate:
+        as_questions = [Question(u.question, u.history, None, (), u.off_topic) for u in useful]
+        calibration = calibrate_outcomes(outcomes + relevance_outcomes(engine, as_questions, k=k))
     if as_json:
-        data = {"summary": summary, "failures": failures, "missed_targets": missed}
-        if calibrate:
-            data["calibration"] = calibrate_outcomes(outcomes)
+        data: dict[str, Any] = {
+            "summary": summary,
+            "usefulness": useful_summary,
+            "answer_material": {
+                split_name: {key: value for key, value in figures.items() if key not in ("missed", "wrong")}
+                for split_name, figures in material.items()
+            },
+            "failures": failures,
+            "missed_targets": missed,
+        }
+        if growth is not None:
+            data["growth"] = {"base": growth.base, "grown": growth.grown}
+        if calibration is not None:
+            data["calibration"] = calibration
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     else:
         click.echo(
@@ -417,16 +499,56 @@ def evaluate_command(question_set: Path | None, k: int, as_json: bool, calibrate
         ]
         for name, value in rows:
             click.echo(f"  {name:<34} {value:.3f}")
+        click.echo("")
+        for line in format_usefulness(useful_summary, f"Usefulness: {len(useful)} questions ({split})"):
+            click.echo(line)
+        click.echo("\nAnswer material (boilerplate found by the build, on the labelled sample):")
+        for split_name, figures in material.items():
+            click.echo(
+                f"  {split_name:<8} precision {figures['precision']:.3f}, recall {figures['recall']:.3f} "
+                f"({figures['tp'] + figures['fn']} boilerplate of {figures['sentences']} sentences)"
+            )
+        if growth is not None:
+            click.echo(f"\nWith the guides of {extra_corpus} added:")
+            for label, before, after in growth.rows():
+                click.echo(f"  {label:<34} {before:.3f} -> {after:.3f}")
         for failure in failures:
             turn = f"{' / '.join(failure['history'])} -> " if failure["history"] else ""
             click.echo(f"\nFAIL {turn}{failure['question']}")
             for problem in failure["problems"]:
                 click.echo(f"  - {problem}")
-        if calibrate:
-            click.echo("\nCalibration: " + ", ".join(f"{k}={v}" for k, v in calibrate_outcomes(outcomes).items()))
+        if calibration is not None:
+            click.echo("\nCalibration: " + ", ".join(f"{k}={v}" for k, v in calibration.items()))
         click.echo("\nAll targets met." if not missed else "\nMissed targets: " + "; ".join(missed))
     if check and missed:
         sys.exit(1)
+
+
+def _growth(settings: Settings, engine: Any, extra: Path, questions: Any, useful: Any) -> Any:
+    """The figures of `growth_figures` from the corpus alone and with the guides of `extra` beside it."""
+    import dataclasses
+    import tempfile
+
+    from guide.engine import Engine
+    from guide.index import build_index
+    from guide.usefulness import (
+        GrowthReport,
+        combined_corpus,
+        growth_figures,
+        load_usefulness_set,
+    )
+
+    extra_questions = extra / "questions.yaml"
+    grown_useful = [*useful, *(load_usefulness_set(extra_questions) if extra_questions.is_file() else [])]
+    with tempfile.TemporaryDirectory(prefix="guide-grow-") as folder:
+        corpus = combined_corpus(settings.corpus_dir, extra, Path(folder) / "corpus")
+        grown_settings = dataclasses.replace(settings, corpus_dir=corpus, index_dir=Path(folder) / "index")
+        build_index(grown_settings, engine.embedder)
+        grown = Engine.load(grown_settings, engine.embedder)
+        grown.ask("warm up")
+        return GrowthReport(
+            growth_figures(engine, questions, useful, useful), growth_figures(grown, questions, grown_useful, useful)
+        )
 
 
 @main.command()

@@ -74,6 +74,11 @@ class Engine:
         index = load_index(self.settings.index_dir, model=self.settings.embedding.model)
         self._state = _state(index, self.settings)
 
+    def clear_cache(self) -> None:
+        """Forget cached query embeddings (for timing answers as a first asking would)."""
+        with self._cache_lock:
+            self._cache.clear()
+
     def embed(self, text: str) -> np.ndarray:
         """The normalised embedding of one query text, cached."""
         return self.embed_many([text])[0]
