@@ -101,7 +101,7 @@ class StructureSettings:
     # Added when the sentence's own heading names the facet ("Key Responsibilities").
     heading_bonus: float = 0.15
     # Weight of the sentence's score for the question itself beside its fit to the facet.
-    question_weight: float = 0.3
+    question_weight: float = 1.0
     # Further points of a guide must score within this of its best point.
     point_margin: float = 0.25
     # The sentence after a point joins it when it fits a facet by this much above the threshold.

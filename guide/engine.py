@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import threading
@@ -16,7 +17,16 @@ from guide.compare import compose_comparison
 from guide.config import Settings
 from guide.embedding import CrossEncoderReranker, Embedder, SentenceTransformerEmbedder
 from guide.index import LoadedIndex, load_index
-from guide.query import Interpretation, Lexicon, asked_subject, clean_question, interpret, tokens_of, wording_hint
+from guide.query import (
+    Interpretation,
+    Lexicon,
+    asked_subject,
+    clean_question,
+    content_words,
+    interpret,
+    tokens_of,
+    wording_hint,
+)
 from guide.retrieval import Hit, Retrieval, Retriever
 from guide.structured import _PLANS, STRUCTURED_KINDS, compose_structure
 
@@ -30,6 +40,10 @@ class _State:
     index: LoadedIndex
     retriever: Retriever
     lexicon: Lexicon
+
+
+# Words that ask without saying about what: "What skills do lecturers need?".
+_ASKING = frozenset("need needs needed require requires required want expected important key main useful".split())
 
 
 def _logistic(value: float) -> float:
@@ -216,7 +230,7 @@ class Engine:
         threshold = settings.refusal_threshold if interpretation.roles else settings.refusal_threshold_no_role
         if not found.hits or (score < threshold and not named):
             return refusal(cleaned, interpretation, state.index, found.hits, confidence, notice, reason)
-        if interpretation.kind in STRUCTURED_KINDS:
+        if interpretation.kind in STRUCTURED_KINDS or self._focus(state, interpretation):
             answer = self._structured(state, cleaned, interpretation, found, score, notice)
             if answer is not None:
                 return answer
@@ -236,6 +250,23 @@ class Engine:
         words = [word for word, _, _ in tokens_of(subject) if len(word) > 2]
         return subject if any(not state.lexicon.known(word) for word in words) else None
 
+    def _focus(self, state: _State, interpretation: Interpretation) -> tuple:
+        """The facets a narrow question about a role names ("What skills…"), other than its requirements."""
+        if not self.settings.answer.question_kinds or not interpretation.roles:
+            return ()
+        if interpretation.kind not in ("fact", "overview"):
+            return ()
+        named = [f for f in state.lexicon.facets_named(interpretation.topic, "overview") if f.name != "qualifications"]
+        # Only when the facet is the whole topic ("ml researcher skills", "What skills do lecturers
+        # need?"), not one word of a narrower question ("Which funders … for research grants?").
+        facet_words = {w for f in named for phrase in f.words for w, _, _ in tokens_of(phrase)}
+        rest = [
+            word
+            for word in content_words(state.lexicon.without_field(interpretation.topic))
+            if word.rstrip("s") not in {w.rstrip("s") for w in facet_words} and word not in _ASKING
+        ]
+        return tuple(named) if named and not rest else ()
+
     def _structured(
         self,
         state: _State,
@@ -245,11 +276,23 @@ class Engine:
         score: float,
         notice: str | None,
     ) -> Answer | None:
-        plan = _PLANS[interpretation.kind]
-        facets = state.index.collection.facets_for(plan.facet_kind) if plan.facet_kind else ()
+        focus = self._focus(state, interpretation)
+        if focus:
+            facets = focus
+            interpretation = dataclasses.replace(interpretation, kind="overview")
+        else:
+            plan = _PLANS[interpretation.kind]
+            facets = state.index.collection.facets_for(plan.facet_kind) if plan.facet_kind else ()
         vectors = self.embed_many([facet.description for facet in facets]) if facets else np.zeros((0, 1))
         structure = compose_structure(
-            interpretation, found, state.retriever, state.lexicon.label, facets, vectors, self.settings.structure
+            interpretation,
+            found,
+            state.retriever,
+            state.lexicon.label,
+            facets,
+            vectors,
+            self.settings.structure,
+            focused=bool(focus),
         )
         if structure is None:
             return None

@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 
 from guide.chunking import Chunk, Span, chunk_document, document_spans
-from guide.config import Settings
 from guide.collection import COLLECTION_FILE, Collection, load_collection
+from guide.config import Settings
 from guide.corpus import Document, file_hashes, load_corpus
 from guide.embedding import Embedder
 from guide.errors import BuildLockedError, CorpusProblem, IndexCorruptError, IndexMismatchError, IndexMissingError

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-from guide.collection import Collection
+from guide.collection import Collection, Facet
 from guide.corpus import Document
 
 # Kinds of question, each answered its own way (see guide/answer.py).
@@ -55,6 +55,8 @@ _DUMMY_IT = re.compile(
     r"|\bit(?:'s|’s|\s+is|\s+was)\s+(?:\w+\s+){0,2}?(?:to|that)\b",
     re.I,
 )
+# "there" that points at nothing: "Is there demand…", "there are many…".
+_EXISTENTIAL_THERE = re.compile(r"\b(?:is|are|was|were|will|would)\s+there\b|\bthere(?:'s|’s|\s+(?:is|are|was|were|will|would|has|have))\b", re.I)
 _PRONOUN_FOR_ROLE = re.compile(r"\b(?:it|its|this|that)\b", re.I)
 
 # How a question's wording shows its kind, tried in this order.
@@ -398,17 +400,21 @@ class Lexicon:
 
     def aspects(self, text: str) -> tuple[str, ...]:
         """The facets a comparison names ("on qualifications")."""
+        return tuple(facet.name for facet in self.facets_named(text, "compare"))
+
+    def facets_named(self, text: str, kind: str) -> list[Facet]:
+        """The facets of one question kind whose words `text` uses."""
         words = [w for w, _, _ in tokens_of(text)]
         named = []
-        for facet in self.collection.facets_for("compare"):
+        for facet in self.collection.facets_for(kind):
             phrases = [tuple(w for w, _, _ in tokens_of(word)) for word in facet.words]
             if any(
                 all(_same_or_plural(words[i + k], p[k]) for k in range(len(p)))
                 for p in phrases
                 for i in range(len(words) - len(p) + 1)
             ):
-                named.append(facet.name)
-        return tuple(named)
+                named.append(facet)
+        return named
 
 
 def _same_or_plural(word: str, base: str) -> bool:
@@ -427,7 +433,7 @@ def leans_on_conversation(text: str) -> bool:
     """Whether a question refers back to an earlier turn (a pronoun, "And for…", "What about…")."""
     if _ELLIPTICAL.search(text):
         return True
-    return bool(_ANAPHOR.search(_DUMMY_IT.sub(" ", text)))
+    return bool(_ANAPHOR.search(_EXISTENTIAL_THERE.sub(" ", _DUMMY_IT.sub(" ", text))))
 
 
 def content_words(text: str) -> list[str]:

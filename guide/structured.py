@@ -82,6 +82,8 @@ _PLANS: dict[str, _Plan] = {
 }
 
 STRUCTURED_KINDS = tuple(_PLANS)
+# A question that names what it asks about ("ml researcher skills"): that facet's section.
+_FOCUSED = _Plan("overview", 3, False, "From the {label} guide:")
 
 
 def _usable(index: LoadedIndex, rows: np.ndarray) -> np.ndarray:
@@ -102,6 +104,7 @@ def compose_structure(
     facets: Sequence[Facet],
     facet_vectors: np.ndarray,
     settings: StructureSettings,
+    focused: bool = False,
 ) -> Structure | None:
     """Lead and points for a structured kind of question, or None when the guides give no points.
 
@@ -113,9 +116,10 @@ def compose_structure(
         facets: the collection's facets for this kind (empty for cross-role questions).
         facet_vectors: the embeddings of the facets' descriptions, one row each.
         settings: thresholds and sizes (see `StructureSettings`).
+        focused: the question names these facets ("What skills…"): quote their section.
     """
     kind = interpretation.kind
-    plan = _PLANS[kind]
+    plan = _FOCUSED if focused else _PLANS[kind]
     index = retriever.index
     if plan.every_guide and (kind == "cross-role" or not interpretation.roles):
         roles = list(index.roles)
@@ -248,20 +252,18 @@ def _section_points(
     In a section whose heading names the facet every sentence may serve; elsewhere a sentence
     must fit the facet by `facet_threshold`. Other sections fill in when the best one runs short.
     """
+    eligible = [i for i in range(len(rows)) if named[i] or fit[i] >= settings.facet_threshold]
     sections: dict[tuple[str, str], list[int]] = {}
-    for i, row in enumerate(rows):
-        span = index.spans[row]
+    for i in eligible:
+        span = index.spans[rows[i]]
         sections.setdefault((span.doc_id, span.section), []).append(i)
     if not sections:
         return []
     best = max(sections, key=lambda key: max(total[i] for i in sections[key]))
-    inside = sorted(sections[best], key=lambda i: -total[i])
-    if float(fit[inside[0]]) < settings.facet_threshold:
-        return []
-    taken = [i for i in inside if named[i] or fit[i] >= settings.facet_threshold][:wanted]
+    taken = sorted(sections[best], key=lambda i: -total[i])[:wanted]
     if len(taken) < wanted:
         floor = total[taken[0]] - settings.point_margin
-        others = [i for i in np.argsort(-total, kind="stable") if i not in taken]
+        others = sorted((i for i in eligible if i not in taken), key=lambda i: -total[i])
         taken += [i for i in others if fit[i] >= settings.facet_threshold and total[i] >= floor][: wanted - len(taken)]
     return taken
 

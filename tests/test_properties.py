@@ -8,10 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from guide.chunking import chunk_document, split_sections
-from guide.config import ChunkingSettings
-from guide.corpus import ParseError, parse_front_matter, parse_guide
 from guide.collection import load_collection
-from guide.corpus import load_corpus
+from guide.config import ChunkingSettings
+from guide.corpus import ParseError, load_corpus, parse_front_matter, parse_guide
 from guide.query import KINDS, Lexicon, clean_question, interpret
 from tests.conftest import CORPUS
 
