@@ -1,9 +1,9 @@
-"""Measure what each retrieval change does: `python eval/ablation.py` prints one row per setting.
+"""Measure what each mechanism does: `.venv/bin/python eval/ablation.py` prints one row per setting.
 
-Every row is the shipped question set run through `guide.evaluation` with the default model; the
-rows switch the retrieval features off one at a time, so each feature's effect can be read off
-against the full system. Indexes are built in a temporary folder; `corpus/` and `index/` are
-not touched.
+Every row is the shipped retrieval set (`eval/questions.yaml`) and the usefulness set
+(`eval/usefulness.yaml`, both splits) run with the default model; the rows switch one mechanism
+off at a time, so its effect can be read off against the full system. Indexes are built in a
+temporary folder; `corpus/` and `index/` are not touched.
 """
 
 from __future__ import annotations
@@ -13,13 +13,25 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from guide.collection import COLLECTION_FILE
 from guide.config import Settings, apply_overrides
 from guide.embedding import SentenceTransformerEmbedder
 from guide.engine import Engine
 from guide.evaluation import DEFAULT_SET, evaluate, load_question_set, summarise
 from guide.index import build_index, load_index
+from guide.usefulness import (
+    DEFAULT_USEFULNESS_SET,
+    boilerplate_sample,
+    evaluate_usefulness,
+    load_boilerplate_labels,
+    load_usefulness_set,
+    summarise_usefulness,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Variant key: build from a copy of the corpus without its collection file.
+NO_COLLECTION = "no-collection"
 
 VARIANTS: list[tuple[str, dict[str, object]]] = [
     ("full system (defaults)", {}),
@@ -42,6 +54,16 @@ VARIANTS: list[tuple[str, dict[str, object]]] = [
     ("chunks of 400 characters", {"chunking.max_chars": 400}),
     ("chunks of 700 characters", {"chunking.max_chars": 700}),
     ("chunks of 1400 characters", {"chunking.max_chars": 1400}),
+    ("without the answer-material filter (boilerplate may be quoted)", {"retrieval.answer_material_only": False}),
+    ("without question kinds (every answer is the best sentences)", {"answer.question_kinds": False}),
+    ("follow-ups inherit whenever no role is named", {"retrieval.follow_up_only_when_leaning": False}),
+    ("without typo tolerance", {"retrieval.typo_tolerance": False}),
+    ("without the unknown-job check", {"answer.subject_check": False}),
+    ("one refusal threshold for every question", {"answer.refusal_threshold_no_role": 0.50}),
+    ("without the collection file (generic facets, no expansions)", {NO_COLLECTION: True}),
+    ("without the heading bonus for facets", {"structure.heading_bonus": 0.0}),
+    ("facet fit only (question weight 0)", {"structure.question_weight": 0.0}),
+    ("up to 3 sentences per fact answer", {"answer.max_sentences": 3}),
 ]
 
 
@@ -132,6 +154,25 @@ COLUMNS = [
     ("false ref.", "in_scope_refused"),
     ("conf. AUROC", "confidence_auroc"),
 ]
+# Usefulness columns (eval/usefulness.yaml, dev and held-out).
+USEFUL_COLUMNS = [
+    ("key points", "in_scope_recall"),
+    ("broad+trend+cross", "structured_recall"),
+    ("words", "structured_median_words"),
+    ("boiler", "boilerplate"),
+    ("inherit✗", "wrong_inheritance"),
+    ("refused✗", "false_refusals"),
+    ("off-topic✗", "off_topic_answered"),
+    ("conf. r", "confidence_recall_r"),
+]
+
+
+def useful_cells(summary: dict) -> list[str]:
+    cells = []
+    for _, key in USEFUL_COLUMNS:
+        value = summary[key] if key in summary else summary["overall"][key]
+        cells.append("–" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value))
+    return cells
 
 
 def main() -> None:
@@ -140,32 +181,44 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="run only variants whose name contains one of these words")
     args = parser.parse_args()
     questions = load_question_set(args.set)
+    useful = load_usefulness_set(DEFAULT_USEFULNESS_SET)
+    boilerplate = boilerplate_sample(load_boilerplate_labels())
     embedder = SentenceTransformerEmbedder()
     work = Path(tempfile.mkdtemp(prefix="guide-ablation-"))
     indexes: dict[str, Path] = {}
-    print("| variant | " + " | ".join(name for name, _ in COLUMNS) + " |")
-    print("|---|" + "---:|" * len(COLUMNS))
+    names = [name for name, _ in COLUMNS + USEFUL_COLUMNS]
+    print("| variant | " + " | ".join(names) + " |")
+    print("|---|" + "---:|" * len(names))
     try:
         if not args.only:
             for name, summary in baselines(questions, embedder):
                 print(
                     f"| {name} | "
                     + " | ".join(f"{summary[key]:.3f}" if key in summary else "–" for _, key in COLUMNS)
+                    + " | –" * len(USEFUL_COLUMNS)
                     + " |",
                     flush=True,
                 )
         for name, overrides in VARIANTS:
             if args.only and not any(word in name for word in args.only):
                 continue
-            settings = apply_overrides(Settings(), {"corpus_dir": ROOT / "corpus", **overrides})
-            key = repr(settings.chunking)
+            overrides = dict(overrides)
+            corpus = ROOT / "corpus"
+            if overrides.pop(NO_COLLECTION, False):
+                corpus = work / "corpus-without-collection"
+                if not corpus.exists():
+                    shutil.copytree(ROOT / "corpus", corpus, ignore=shutil.ignore_patterns(COLLECTION_FILE))
+            settings = apply_overrides(Settings(), {"corpus_dir": corpus, **overrides})
+            key = repr((settings.chunking, corpus))
             if key not in indexes:
                 indexes[key] = work / f"index-{len(indexes)}"
                 build_index(apply_overrides(settings, {"index_dir": indexes[key]}), embedder)
             settings = apply_overrides(settings, {"index_dir": indexes[key]})
             engine = Engine(settings, embedder, load_index(settings.index_dir))
             summary = summarise(evaluate(engine, questions))
-            print(f"| {name} | " + " | ".join(f"{summary[key]:.3f}" for _, key in COLUMNS) + " |", flush=True)
+            useful_summary = summarise_usefulness(evaluate_usefulness(engine, useful, boilerplate))
+            cells = [f"{summary[key]:.3f}" for _, key in COLUMNS] + useful_cells(useful_summary)
+            print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -100,8 +100,12 @@ class StructureSettings:
     facet_threshold: float = 0.25
     # Added when the sentence's own heading names the facet ("Key Responsibilities").
     heading_bonus: float = 0.15
-    # Weight of the sentence's score for the question itself beside its fit to the facet.
+    # Weight of the sentence's score for the question itself beside its fit to the facet: when
+    # quoting a section (duties, career, history, trends, a situation) …
     question_weight: float = 1.0
+    # … and when taking one point per facet for "How do I become…" (the question's wording says
+    # little about each facet, so the facet decides).
+    overview_question_weight: float = 0.3
     # Further points of a guide must score within this of its best point.
     point_margin: float = 0.25
     # The sentence after a point joins it when it fits a facet by this much above the threshold.

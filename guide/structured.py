@@ -157,7 +157,7 @@ def compose_structure(
             # One point per facet (qualifications, experience, …), in the facets' order.
             wanted += len(facets)
             for number, facet in enumerate(facets):
-                total = similarity[:, number] + settings.question_weight * question[rows]
+                total = similarity[:, number] + settings.overview_question_weight * question[rows]
                 for i in np.argsort(-total, kind="stable"):
                     if int(rows[i]) not in chosen:
                         break

@@ -147,6 +147,38 @@ def test_a_new_user_asks_opens_a_source_and_follows_up(server, browser):
     page.close()
 
 
+def test_broad_questions_get_a_lead_and_cited_points_and_trends_are_grouped_by_guide(server, browser):
+    url, _ = server
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    page.goto(url)
+    page.get_by_test_id("stChatInputTextArea").wait_for(timeout=60_000)
+
+    _ask(page, "How do I become a machine learning lecturer?", 0)
+    answer = page.get_by_test_id("stChatMessage").nth(1)
+    text = answer.inner_text()
+    assert "What it takes, from the lecturer guide:" in text
+    points = answer.locator("li")
+    assert points.count() >= 4
+    items = [points.nth(i).inner_text() for i in range(points.count())]
+    assert items[0].startswith("Qualifications:") and "PhD" in items[0] and items[0].rstrip().endswith("]")
+    assert any("1-3 years" in item for item in items) and any("5+ peer-reviewed" in item for item in items)
+    # Facet labels are bold, point text is plain text (escaped), and no boilerplate is quoted.
+    assert answer.locator("li strong").first.inner_text() == "Qualifications:"
+    assert "Discover the role" not in text and "post a job" not in text
+    assert "High confidence" in text
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "screenshot-structured.png"), full_page=True)
+
+    _ask(page, "What are the trends in machine learning academic jobs?", 2)
+    trends = page.get_by_test_id("stChatMessage").nth(3)
+    groups = [trends.locator("p strong").nth(i).inner_text() for i in range(trends.locator("p strong").count())]
+    assert len(groups) >= 3 and "Lecturer" in groups and "Clinical professor" in groups
+    assert "Interpreted as" not in trends.inner_text()
+    trends.scroll_into_view_if_needed()
+    page.screenshot(path=str(SCREENSHOTS / "screenshot-trends.png"), full_page=True)
+    page.close()
+
+
 def test_script_in_a_question_shows_as_text_and_a_comparison_renders_a_table(server, browser):
     url, _ = server
     page = browser.new_page(viewport={"width": 1400, "height": 1700})
