@@ -116,7 +116,7 @@ _KIND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(
             r"\b(?:how (?:do|can|could|would|should|does) (?:i|you|one|someone|people|a person)\s+(?:becom\w*|get|land|secure|qualify|break|start|enter|pursue)"
             r"|how to (?:becom\w*|get|land|secure|qualify|enter|pursue)|becom\w*|what (?:do|does|would|will) (?:i|you|one) need"
-            r"|what does it take|what is needed|requirements?|requirments?|reqs?|prereq\w*|qualifications?|entry|eligib\w*"
+            r"|what does it take|what is needed|requirements?|reqs?|prereq\w*|qualifications?|entry|eligib\w*"
             r"|what (?:do|does) it take)\b",
             re.I,
         ),

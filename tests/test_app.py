@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from guide.render import escape_markdown
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 pytestmark = pytest.mark.model
 
 
@@ -132,3 +133,27 @@ def test_a_follow_up_can_be_asked_on_its_own_instead(app):
     assert user_turns[-1] == "What about lecturers?" and len(user_turns) == 3
     last = app.chat_message[-1]
     assert not any(c.value.startswith("Interpreted as:") for c in last.caption)
+
+
+def test_title_description_and_starters_come_from_the_collection_file(app):
+    from guide.collection import load_collection
+
+    collection = load_collection(CORPUS)
+    assert app.title[0].value == collection.title
+    labels = [button.label for button in app.sidebar.button]
+    assert all(starter in labels for starter in collection.starters)
+
+
+def test_a_broad_question_shows_a_lead_and_cited_points(app):
+    app.chat_input[0].set_value("How do I become a machine learning lecturer?").run()
+    assert not app.exception
+    answer = _assistant_texts(app)[0]
+    assert "What it takes, from the lecturer guide\\:" in answer
+    assert "- **Qualifications:** A PhD" in answer and "\\[1\\]" in answer
+    assert "1\\-3 years" in answer and "Discover the role" not in answer
+
+
+def test_trends_are_grouped_by_guide(app):
+    app.chat_input[0].set_value("What are the trends in machine learning academic jobs?").run()
+    answer = _assistant_texts(app)[0]
+    assert "**Lecturer**" in answer and "**Clinical professor**" in answer
