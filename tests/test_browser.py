@@ -142,8 +142,11 @@ def test_a_new_user_asks_opens_a_source_and_follows_up(server, browser):
     assert "Interpreted as:" in follow_up.inner_text() and "lecturer" in follow_up.inner_text().lower()
 
     follow_up.get_by_role("radio", name="Thumbs up").click()
-    page.wait_for_timeout(1500)
-    assert Path(feedback_file).exists() and "thumbs-up" in Path(feedback_file).read_text()
+    log = Path(feedback_file)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not (log.exists() and "thumbs-up" in log.read_text()):
+        page.wait_for_timeout(250)
+    assert log.exists() and "thumbs-up" in log.read_text()
     page.close()
 
 
