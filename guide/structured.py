@@ -197,7 +197,12 @@ def compose_structure(
     elif kind == "situation":
         picked.sort(key=lambda p: -p[0])
     label = labels(roles[0])
-    coverage = min(1.0, len({p[1] for p in picked}) / max(1, min(len(roles), 3))) if plan.every_guide else len(picked) / max(wanted, 1)
+    if plan.every_guide:
+        coverage = min(1.0, len({p[1] for p in picked}) / max(1, min(len(roles), 3)))
+    elif plan.per_guide:
+        coverage = 1.0  # a section was found; how well it answers is in `fit`
+    else:
+        coverage = len(picked) / max(wanted, 1)
     points = []
     for _, role, facet_name, row in picked:
         rows = [row]
@@ -226,7 +231,17 @@ def compose_structure(
                 chunk_row=int(retriever.span_chunk[row]),
             )
         )
-    fits = [float(fit_matrix[p.span_rows[0]].max()) for p in points] if facets else [p[0] for p in picked]
+    if not facets:
+        fits = [p[0] for p in picked]
+    elif plan.per_guide == 0:
+        fits = [float(fit_matrix[p.span_rows[0]].max()) for p in points]
+    else:
+        # Quoting a section: a point is as good as it fits the facet and answers the question.
+        weight = settings.question_weight
+        fits = [
+            (float(fit_matrix[p.span_rows[0]].max()) + weight * float(question[p.span_rows[0]])) / (1 + weight)
+            for p in points
+        ]
     return Structure(
         kind,
         plan.lead.format(label=label),
