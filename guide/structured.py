@@ -131,11 +131,14 @@ def compose_structure(
     # Each facet's score for every sentence: like a search for its description, plus a bonus
     # when the sentence's own heading names the facet ("History and Evolution").
     headings = [span.section.split(" > ")[-1].lower() for span in index.spans]
+    texts = [span.text.lower() for span in index.spans]
     fits, names = [], []
     for facet, vector in zip(facets, facet_vectors, strict=True):
         scores = retriever.sentence_scores(vector, f"{facet.description} {' '.join(facet.words)}")
         named = np.asarray([any(_names(word, heading) for word in facet.words) for heading in headings], dtype=bool)
-        fits.append(scores + settings.heading_bonus * named)
+        # A sentence that itself names the facet ("Trends include …") is about it too.
+        says = np.asarray([any(_names(word, text) for word in facet.words) for text in texts], dtype=bool)
+        fits.append(scores + settings.heading_bonus * named + settings.heading_bonus * says)
         names.append(named)
     fit_matrix = np.stack(fits, axis=1) if fits else np.zeros((len(index.spans), 0), dtype=np.float32)
     named_matrix = np.stack(names, axis=1) if names else np.zeros((len(index.spans), 0), dtype=bool)
@@ -170,8 +173,10 @@ def compose_structure(
         # The guide's section for the facet (the one holding the best-fitting sentence, its
         # heading usually naming the facet), then that section's best sentences.
         fit = similarity.max(axis=1)
-        total = fit + settings.question_weight * question[rows]
         per_guide = plan.per_guide if not plan.every_guide or len(roles) == 1 else 1
+        # One point from each of many guides: the facet decides, as for an overview.
+        weight = settings.overview_question_weight if per_guide == 1 else settings.question_weight
+        total = fit + weight * question[rows]
         wanted += per_guide if not plan.every_guide else 1
         taken = _section_points(index, rows, fit, total, named_matrix[rows].any(axis=1), per_guide, settings)
         picked.extend((float(total[i]), role, "", int(rows[i])) for i in taken)
