@@ -460,11 +460,13 @@ def evaluate_command(
         if o.problems
     ]
     missed = shortfalls(summary) + usefulness_shortfalls(useful_summary)
-    growth = _growth(settings, engine, extra_corpus, questions, useful) if extra_corpus else None
+    as_questions = [Question(u.question, u.history, None, (), u.off_topic) for u in useful]
+    growth, grown_outcomes = (
+        _growth(settings, engine, extra_corpus, questions, useful, calibrate, k) if extra_corpus else (None, [])
+    )
     calibration = None
     if calibrate:
-        as_questions = [Question(u.question, u.history, None, (), u.off_topic) for u in useful]
-        calibration = calibrate_outcomes(outcomes + relevance_outcomes(engine, as_questions, k=k))
+        calibration = calibrate_outcomes(outcomes + relevance_outcomes(engine, as_questions, k=k) + grown_outcomes)
     if as_json:
         data: dict[str, Any] = {
             "summary": summary,
@@ -524,8 +526,11 @@ def evaluate_command(
         sys.exit(1)
 
 
-def _growth(settings: Settings, engine: Any, extra: Path, questions: Any, useful: Any) -> Any:
-    """The figures of `growth_figures` from the corpus alone and with the guides of `extra` beside it."""
+def _growth(
+    settings: Settings, engine: Any, extra: Path, questions: Any, useful: Any, calibrate: bool, k: int
+) -> tuple[Any, list[Any]]:
+    """The figures of `growth_figures` from the corpus alone and with the guides of `extra` beside it,
+    and (for calibrating) the relevance outcomes of every question on the grown corpus."""
     import dataclasses
     import tempfile
 
@@ -546,9 +551,17 @@ def _growth(settings: Settings, engine: Any, extra: Path, questions: Any, useful
         build_index(grown_settings, engine.embedder)
         grown = Engine.load(grown_settings, engine.embedder)
         grown.ask("warm up")
-        return GrowthReport(
+        report = GrowthReport(
             growth_figures(engine, questions, useful, useful), growth_figures(grown, questions, grown_useful, useful)
         )
+        outcomes = []
+        if calibrate:
+            from guide.evaluation import Question, evaluate, relevance_outcomes
+
+            outcomes = evaluate(grown, questions, k=k) + relevance_outcomes(
+                grown, [Question(u.question, u.history, None, (), u.off_topic) for u in grown_useful], k=k
+            )
+        return report, outcomes
 
 
 @main.command()

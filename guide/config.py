@@ -75,13 +75,14 @@ class RetrievalSettings:
 
 @dataclass(frozen=True)
 class AnswerSettings:
-    # Calibrated on eval/questions.yaml by `guide eval --calibrate`; see README.
-    refusal_threshold: float = 0.50
+    # Calibrated on eval/questions.yaml and eval/usefulness.yaml, over the shipped guides alone and
+    # with the second corpus beside them: `guide eval --grow eval/second-corpus --calibrate`.
+    refusal_threshold: float = 0.537
     # A question that names no role of the guides must come closer to them: "How do I get a
     # student visa?" shares words with the guides but is about none of their roles.
-    refusal_threshold_no_role: float = 0.69
-    coverage_weight: float = 0.4
-    confidence_slope: float = 8.5
+    refusal_threshold_no_role: float = 0.663
+    coverage_weight: float = 0.35
+    confidence_slope: float = 3.0
     max_sentences: int = 2
     max_question_chars: int = 2000
     # Answer broad, duties, career, history, trend, cross-role and situation questions with a
@@ -118,6 +119,8 @@ class StructureSettings:
     # Points fitting their facets this well on average give a structured answer 0.5 confidence
     # (times the share of the facets or guides found).
     confident_fit: float = 0.40
+    # How fast that confidence rises with the fit.
+    confidence_slope: float = 8.5
 
 
 @dataclass(frozen=True)

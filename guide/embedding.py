@@ -88,6 +88,13 @@ class SentenceTransformerEmbedder:
         # Hugging Face tokenizers are not safe to share between threads.
         self._lock = threading.Lock()
 
+    @property
+    def words(self) -> frozenset[str]:
+        """The whole words of the model's tokenizer: common English, which is never a typo."""
+        tokenizer = getattr(self._model, "tokenizer", None)
+        vocabulary = tokenizer.get_vocab() if tokenizer is not None and hasattr(tokenizer, "get_vocab") else {}
+        return frozenset(token for token in vocabulary if token.isalpha() and token.islower() and len(token) > 1)
+
     def encode(self, texts: list[str]) -> np.ndarray:
         """Normalised embeddings of `texts`, one row each."""
         if not texts:

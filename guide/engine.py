@@ -50,13 +50,15 @@ def _logistic(value: float) -> float:
     return 1.0 / (1.0 + math.exp(-value))
 
 
-def _state(index: LoadedIndex, settings: Settings) -> _State:
+def _state(index: LoadedIndex, settings: Settings, english: frozenset[str] = frozenset()) -> _State:
     retrieval = settings.retrieval
     if not retrieval.answer_material_only:
         from dataclasses import replace
 
         index = replace(index, spans=[replace(span, material=True) for span in index.spans])
-    lexicon = Lexicon(index.documents.values(), index.collection, typo_tolerance=retrieval.typo_tolerance)
+    lexicon = Lexicon(
+        index.documents.values(), index.collection, typo_tolerance=retrieval.typo_tolerance, english=english
+    )
     return _State(index, Retriever(index, retrieval), lexicon)
 
 
@@ -66,7 +68,8 @@ class Engine:
     def __init__(self, settings: Settings, embedder: Embedder, index: LoadedIndex) -> None:
         self.settings = settings
         self.embedder = embedder
-        self._state = _state(index, settings)
+        self._english: frozenset[str] = getattr(embedder, "words", frozenset())
+        self._state = _state(index, settings, self._english)
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._reranker: CrossEncoderReranker | None = None
@@ -86,7 +89,7 @@ class Engine:
     def reload(self) -> None:
         """Load the live index again; questions already running finish on the old one."""
         index = load_index(self.settings.index_dir, model=self.settings.embedding.model)
-        self._state = _state(index, self.settings)
+        self._state = _state(index, self.settings, self._english)
 
     def clear_cache(self) -> None:
         """Forget cached query embeddings (for timing answers as a first asking would)."""
@@ -217,7 +220,7 @@ class Engine:
         reason = None
         if hint:
             reason = f"I could not find an answer to that in the career guides. {hint}"
-        if unknown := self._unknown_subject(state, cleaned, interpretation):
+        if unknown := self.unknown_subject(interpretation):
             reason = (
                 f"The guides do not cover the job of {unknown}; they are about these roles: "
                 + ", ".join(state.lexicon.label(role) for role in state.index.roles)
@@ -238,8 +241,9 @@ class Engine:
             cleaned, interpretation, found, state.index, self.settings, self._corpus_prefix, notice, hint
         )
 
-    def _unknown_subject(self, state: _State, question: str, interpretation: Interpretation) -> str | None:
+    def unknown_subject(self, interpretation: Interpretation) -> str | None:
         """The job a question asks about when the guides do not know it ("an airline pilot")."""
+        state = self._state
         if not self.settings.answer.subject_check or interpretation.changed:
             return None
         subject = asked_subject(interpretation.question)
@@ -248,7 +252,7 @@ class Engine:
             return None
         # A word the guides never use ("pilot" in "airline pilot") means a job they do not cover.
         words = [word for word, _, _ in tokens_of(subject) if len(word) > 2]
-        return subject if any(not state.lexicon.known(word) for word in words) else None
+        return subject if any(not state.lexicon.in_guides(word) for word in words) else None
 
     def _focus(self, state: _State, interpretation: Interpretation) -> tuple:
         """The facets a narrow question about a role names ("What skills…"), other than its requirements."""
@@ -298,9 +302,8 @@ class Engine:
             return None
         # How much of what the question asks the answer covers (facets or guides found) times how
         # well its points fit what they stand for; not the similarity of the question to one passage.
-        confidence = structure.coverage * _logistic(
-            self.settings.answer.confidence_slope * (structure.fit - self.settings.structure.confident_fit)
-        )
+        shape = self.settings.structure
+        confidence = structure.coverage * _logistic(shape.confidence_slope * (structure.fit - shape.confident_fit))
         return structured_answer(
             question, interpretation, structure, state.index, confidence, self._corpus_prefix, notice
         )

@@ -43,6 +43,8 @@ class Outcome:
     refused: bool = False
     confidence: float = 0.0
     named_role: bool = True  # the question names (or inherits) a role of the guides
+    # A structured question about a named role is never refused on relevance: not calibrated on.
+    exempt: bool = False
     citation_problems: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
@@ -115,6 +117,7 @@ def evaluate(engine: Any, questions: Sequence[Question], k: int = 5) -> list[Out
         outcome.coverage = found.coverage
         outcome.top_score = relevance(found, engine.settings.answer)
         outcome.named_role = bool(interpretation.roles)
+        outcome.exempt = _exempt(engine, interpretation)
         answer = engine.ask(item.question, history=item.history, k=k)
         outcome.refused = answer.refused
         outcome.confidence = answer.confidence
@@ -141,6 +144,15 @@ def evaluate(engine: Any, questions: Sequence[Question], k: int = 5) -> list[Out
     return outcomes
 
 
+def _exempt(engine: Any, interpretation: Any) -> bool:
+    """Whether relevance does not decide a refusal: a structured question about a named role is
+    always answered, a question about a job the guides never mention always refused."""
+    from guide.structured import STRUCTURED_KINDS
+
+    named = bool(interpretation.roles) and interpretation.kind in STRUCTURED_KINDS
+    return named or engine.unknown_subject(interpretation) is not None
+
+
 def relevance_outcomes(engine: Any, questions: Sequence[Question], k: int = 5) -> list[Outcome]:
     """Relevance inputs only (dense similarity, word coverage, role named) for calibrating refusals."""
     outcomes = []
@@ -149,6 +161,7 @@ def relevance_outcomes(engine: Any, questions: Sequence[Question], k: int = 5) -
         found = engine.retrieve(interpretation, k=k)
         outcome = Outcome(item, dense=max((hit.dense for hit in found.hits), default=0.0), coverage=found.coverage)
         outcome.named_role = bool(interpretation.roles)
+        outcome.exempt = _exempt(engine, interpretation)
         outcomes.append(outcome)
     return outcomes
 
@@ -218,6 +231,8 @@ def calibrate(outcomes: Sequence[Outcome]) -> dict[str, float]:
     expected fact" under the logistic confidence.
     """
     import math
+
+    outcomes = [o for o in outcomes if not o.exempt]
 
     def split(weight: float) -> tuple[list[float], list[float]]:
         inside = sorted(o.dense + weight * o.coverage for o in outcomes if not o.item.out_of_scope)

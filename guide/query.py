@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from guide.collection import Collection, Facet
 from guide.corpus import Document
@@ -116,7 +116,7 @@ _KIND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(
             r"\b(?:how (?:do|can|could|would|should|does) (?:i|you|one|someone|people|a person)\s+(?:becom\w*|get|land|secure|qualify|break|start|enter|pursue)"
             r"|how to (?:becom\w*|get|land|secure|qualify|enter|pursue)|becom\w*|what (?:do|does|would|will) (?:i|you|one) need"
-            r"|what does it take|what is needed|requirements?|reqs?|prereq\w*|qualifications?|entry|eligib\w*"
+            r"|what does it take|what is needed|requir\w*ments?|reqs?|prereq\w*|qualifications?|entry|eligib\w*"
             r"|what (?:do|does) it take)\b",
             re.I,
         ),
@@ -211,10 +211,23 @@ class Lexicon:
     """How one corpus names its roles and field, built from its guides and collection file."""
 
     def __init__(
-        self, documents: Iterable[Document], collection: Collection | None = None, typo_tolerance: bool = True
+        self,
+        documents: Iterable[Document],
+        collection: Collection | None = None,
+        typo_tolerance: bool = True,
+        english: Iterable[str] = (),
     ) -> None:
+        """
+        Args:
+            documents: the guides, with their role names.
+            collection: the collection file's contents (defaults when None).
+            typo_tolerance: correct misspelt words and accept typos in role names.
+            english: known English words (such as the embedding model's whole-word tokens), which
+                are never taken for typos of the guides' words.
+        """
         self.collection = collection or Collection()
         self.typo_tolerance = typo_tolerance
+        self._english = frozenset(english)
         self._documents = list(documents)
         self.labels: dict[str, str] = {}
         self.prerequisites: set[str] = set()
@@ -253,6 +266,14 @@ class Lexicon:
         return frozenset(words)
 
     @cached_property
+    def _guide_stems(self) -> frozenset[str]:
+        return frozenset(_stem(word) for word in self.vocabulary)
+
+    @cached_property
+    def _english_stems(self) -> frozenset[str]:
+        return frozenset(_stem(word) for word in self._english)
+
+    @cached_property
     def _by_first_letter(self) -> dict[str, list[str]]:
         groups: dict[str, list[str]] = {}
         for word in self.vocabulary:
@@ -260,14 +281,18 @@ class Lexicon:
                 groups.setdefault(word[0], []).append(word)
         return groups
 
+    def in_guides(self, word: str) -> bool:
+        """Whether the guides use a word, in this or another form ("funds" for "funding")."""
+        return word in self.vocabulary or not word.isalpha() or _stem(word) in self._guide_stems
+
     def known(self, word: str) -> bool:
-        """Whether a word is the guides' own or common English (never "corrected")."""
+        """Whether a word is the guides' own or common English: never "corrected"."""
         return (
-            word in self.vocabulary
-            or word.rstrip("s") in self.vocabulary
+            self.in_guides(word)
             or word in _FILLER
             or word in _COMMON
-            or not word.isalpha()
+            or word in self._english
+            or _stem(word) in self._english_stems
         )
 
     def correct(self, text: str) -> str:
@@ -415,6 +440,18 @@ class Lexicon:
             ):
                 named.append(facet)
         return named
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    return _stemmer().stemWord(word)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
 
 
 def _same_or_plural(word: str, base: str) -> bool:

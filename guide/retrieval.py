@@ -54,7 +54,8 @@ class LexicalIndex:
         """Share of the query's topic words that occur in the indexed texts."""
         from guide.query import content_words
 
-        stems = self._stemmer.stemWords(content_words(query))
+        # Numbers ("5+", "2018") say nothing about whether the guides cover a topic.
+        stems = self._stemmer.stemWords([word for word in content_words(query) if not word.isdigit()])
         return sum(stem in self._vocabulary for stem in stems) / len(stems) if stems else 1.0
 
     def relative_scores(self, query: str) -> np.ndarray:
