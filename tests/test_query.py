@@ -76,8 +76,14 @@ def test_typo_tolerance_can_be_turned_off():
 
 
 def test_misspelt_words_are_corrected_to_the_guides_words_and_known_words_are_kept():
-    assert LEXICON.correct("requirments for phd in machine lerning") == "requirements for phd in machine learning"
+    assert LEXICON.correct("reserch positions in machine lerning") == "research positions in machine learning"
     assert LEXICON.correct("How do I become an airline pilot?") == "How do I become an airline pilot?"
+    # Another form of a guide's word is no typo ("funds" for "funding", "valued" for "value").
+    assert LEXICON.correct("Who funds it and how is it valued?") == "Who funds it and how is it valued?"
+    # Nor is common English the guides happen not to use, given a list of English words.
+    documents, _ = load_corpus(CORPUS)
+    english = Lexicon(documents, load_collection(CORPUS), english={"expect"})
+    assert english.correct("How many papers do they expect?") == "How many papers do they expect?"
 
 
 def test_a_new_guide_whose_name_is_another_guides_alias_wins_that_name():
