@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from guide.chunking import Chunk
+from guide.collection import Facet
 from guide.config import RetrievalSettings
 from guide.index import LoadedIndex
 
@@ -108,6 +109,7 @@ class Retriever:
             block = self.span_chunk[first:last]
             block[block < 0] = row
         roles = np.asarray([index.documents[span.doc_id].role for span in index.spans], dtype=object)
+        self._facets: dict[tuple[Facet, float], tuple[np.ndarray, np.ndarray]] = {}
         self._role_spans = {
             role: np.flatnonzero((roles == role) & self.material & (self.span_chunk >= 0)) for role in index.roles
         }
@@ -118,6 +120,31 @@ class Retriever:
         if self.sentence_lexical is not None:
             scores = scores + self.settings.lexical_weight * self.sentence_lexical.relative_scores(text)
         return np.where(self.material, scores, np.float32(-1.0))
+
+    def facet_scores(self, facet: Facet, vector: np.ndarray, bonus: float) -> tuple[np.ndarray, np.ndarray]:
+        """Every sentence's score for a facet, and whether its heading names the facet.
+
+        The score is `sentence_scores` for the facet's description and words, plus `bonus` where
+        the sentence's heading names the facet and again where the sentence itself does. It does
+        not depend on the question, so it is computed once per loaded index.
+        """
+        key = (facet, bonus)
+        cached = self._facets.get(key)
+        if cached is None:
+            pattern = re.compile(
+                r"(?<![\w-])(?:" + "|".join(re.escape(word.lower()) for word in facet.words) + r")(?:s|es)?(?![\w-])"
+            )
+            headings = {span.section for span in self.index.spans}
+            named_headings = {h for h in headings if facet.words and pattern.search(h.split(" > ")[-1].lower())}
+            named = np.asarray([span.section in named_headings for span in self.index.spans], dtype=bool)
+            says = np.asarray(
+                [bool(facet.words) and pattern.search(span.text.lower()) is not None for span in self.index.spans],
+                dtype=bool,
+            )
+            scores = self.sentence_scores(vector, f"{facet.description} {' '.join(facet.words)}")
+            cached = (scores + bonus * named + bonus * says, named)
+            self._facets[key] = cached
+        return cached
 
     def role_spans(self, role: str) -> np.ndarray:
         """Rows of the answer-material sentences of a role's guides, in reading order."""

@@ -10,7 +10,6 @@ without anything here knowing them.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -129,16 +128,11 @@ def compose_structure(
         return None
     question = found.sentence_scores
     # Each facet's score for every sentence: like a search for its description, plus a bonus
-    # when the sentence's own heading names the facet ("History and Evolution").
-    headings = [span.section.split(" > ")[-1].lower() for span in index.spans]
-    texts = [span.text.lower() for span in index.spans]
+    # when the sentence's heading, or the sentence itself, names the facet ("History and Evolution").
     fits, names = [], []
     for facet, vector in zip(facets, facet_vectors, strict=True):
-        scores = retriever.sentence_scores(vector, f"{facet.description} {' '.join(facet.words)}")
-        named = np.asarray([any(_names(word, heading) for word in facet.words) for heading in headings], dtype=bool)
-        # A sentence that itself names the facet ("Trends include …") is about it too.
-        says = np.asarray([any(_names(word, text) for word in facet.words) for text in texts], dtype=bool)
-        fits.append(scores + settings.heading_bonus * named + settings.heading_bonus * says)
+        fit, named = retriever.facet_scores(facet, vector, settings.heading_bonus)
+        fits.append(fit)
         names.append(named)
     fit_matrix = np.stack(fits, axis=1) if fits else np.zeros((len(index.spans), 0), dtype=np.float32)
     named_matrix = np.stack(names, axis=1) if names else np.zeros((len(index.spans), 0), dtype=bool)
@@ -286,10 +280,6 @@ def _section_points(
         others = sorted((i for i in eligible if i not in taken), key=lambda i: -total[i])
         taken += [i for i in others if fit[i] >= settings.facet_threshold and total[i] >= floor][: wanted - len(taken)]
     return taken
-
-
-def _names(word: str, heading: str) -> bool:
-    return re.search(rf"(?<![\w-]){re.escape(word.lower())}(?:s|es)?(?![\w-])", heading) is not None
 
 
 def _as_sentence(text: str) -> str:
