@@ -28,7 +28,7 @@ from guide.query import (
     wording_hint,
 )
 from guide.retrieval import Hit, Retrieval, Retriever
-from guide.structured import _PLANS, STRUCTURED_KINDS, compose_structure
+from guide.structured import STRUCTURED_KINDS, compose_structure, facet_kind
 
 logger = logging.getLogger(__name__)
 
@@ -285,8 +285,8 @@ class Engine:
             facets = focus
             interpretation = dataclasses.replace(interpretation, kind="overview")
         else:
-            plan = _PLANS[interpretation.kind]
-            facets = state.index.collection.facets_for(plan.facet_kind) if plan.facet_kind else ()
+            kind = facet_kind(interpretation.kind)
+            facets = state.index.collection.facets_for(kind) if kind else ()
         vectors = self.embed_many([facet.description for facet in facets]) if facets else np.zeros((0, 1))
         structure = compose_structure(
             interpretation,

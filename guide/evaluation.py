@@ -49,18 +49,24 @@ class Outcome:
     problems: list[str] = field(default_factory=list)
 
 
-def load_question_set(path: Path) -> list[Question]:
-    """Read and check a YAML question set."""
+def read_yaml_list(path: Path, what: str) -> list[Any]:
+    """The list a YAML file holds, or a `GuideError` naming the file and what is wrong."""
     import yaml
 
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as error:
-        raise GuideError(f"Cannot read the question set {path}: {error.strerror or error}.") from None
+        raise GuideError(f"Cannot read the {what} {path}: {error.strerror or error}.") from None
     except yaml.YAMLError as error:
-        raise GuideError(f"The question set {path} is not valid YAML: {error}") from None
+        raise GuideError(f"The {what} {path} is not valid YAML: {error}") from None
     if not isinstance(raw, list):
-        raise GuideError(f"The question set {path} must be a list of questions.")
+        raise GuideError(f"The {what} {path} must be a list.")
+    return raw
+
+
+def load_question_set(path: Path) -> list[Question]:
+    """Read and check a YAML question set."""
+    raw = read_yaml_list(path, "question set")
     questions = []
     for number, entry in enumerate(raw, start=1):
         if not isinstance(entry, dict) or not isinstance(entry.get("question"), str):

@@ -317,30 +317,23 @@ class Lexicon:
 
     def _collapse(self, words: Sequence[str]) -> list[str]:
         """`words` with each name of the field replaced by the FIELD token."""
-        out, i = [], 0
-        while i < len(words):
-            for name in self._field:
-                if tuple(words[i : i + len(name)]) == name:
-                    out.append(FIELD)
-                    i += len(name)
-                    break
-            else:
-                out.append(words[i])
-                i += 1
-        return out
+        return [word for word, _, _ in self._collapse_tokens([(word, 0, 0) for word in words])]
 
     def _collapsed_tokens(self, text: str) -> list[tuple[str, int, int]]:
-        raw = tokens_of(text)
-        words = [w for w, _, _ in raw]
+        return self._collapse_tokens(tokens_of(text))
+
+    def _collapse_tokens(self, tokens: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+        """Tokens with each name of the field ("machine learning") made one FIELD token."""
+        words = [word for word, _, _ in tokens]
         out, i = [], 0
-        while i < len(raw):
+        while i < len(tokens):
             for name in self._field:
                 if tuple(words[i : i + len(name)]) == name:
-                    out.append((FIELD, raw[i][1], raw[i + len(name) - 1][2]))
+                    out.append((FIELD, tokens[i][1], tokens[i + len(name) - 1][2]))
                     i += len(name)
                     break
             else:
-                out.append(raw[i])
+                out.append(tokens[i])
                 i += 1
         return out
 

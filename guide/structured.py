@@ -81,6 +81,11 @@ _PLANS: dict[str, _Plan] = {
 }
 
 STRUCTURED_KINDS = tuple(_PLANS)
+
+
+def facet_kind(kind: str) -> str:
+    """Which facets a structured kind of question draws on ("" for none: across roles)."""
+    return _PLANS[kind].facet_kind
 # A question that names what it asks about ("ml researcher skills"): that facet's section.
 _FOCUSED = _Plan("overview", 3, False, "From the {label} guide:")
 
@@ -138,7 +143,7 @@ def compose_structure(
     named_matrix = np.stack(names, axis=1) if names else np.zeros((len(index.spans), 0), dtype=bool)
     chosen: set[int] = set()
     picked: list[tuple[float, str, str, int]] = []  # (score, role, facet name, span row)
-    wanted = 0
+    wanted = 0  # facets asked for, for an overview's coverage
     for role in roles:
         rows = _usable(index, retriever.role_spans(role))
         if rows.size == 0:
@@ -171,7 +176,6 @@ def compose_structure(
         # One point from each of many guides: the facet decides, as for an overview.
         weight = settings.overview_question_weight if per_guide == 1 else settings.question_weight
         total = fit + weight * question[rows]
-        wanted += per_guide if not plan.every_guide else 1
         taken = _section_points(index, rows, fit, total, named_matrix[rows].any(axis=1), per_guide, settings)
         picked.extend((float(total[i]), role, "", int(rows[i])) for i in taken)
     if not facets:
@@ -180,7 +184,6 @@ def compose_structure(
         top = max(score for score, *_ in picked)
         floor = max(settings.cross_role_threshold, top - settings.cross_role_margin)
         picked = [p for p in picked if p[0] >= floor]
-        wanted = 1
     if not picked:
         return None
     grouped = plan.every_guide or len(roles) > 1
@@ -191,10 +194,10 @@ def compose_structure(
             best[role] = max(best.get(role, -9.0), score)
         order = sorted(best, key=lambda role: -best[role])[: settings.max_groups]
         picked = sorted((p for p in picked if p[1] in order), key=lambda p: (order.index(p[1]), p[3]))
-    elif plan.per_guide and kind != "situation":
-        picked.sort(key=lambda p: p[3])
     elif kind == "situation":
-        picked.sort(key=lambda p: -p[0])
+        picked.sort(key=lambda p: -p[0])  # the requirement it hinges on first
+    elif plan.per_guide:
+        picked.sort(key=lambda p: p[3])  # reading order
     label = labels(roles[0])
     if plan.every_guide:
         coverage = min(1.0, len({p[1] for p in picked}) / max(1, min(len(roles), 3)))

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from guide.errors import GuideError
+from guide.evaluation import read_yaml_list
 
 EVAL_DIR = Path(__file__).resolve().parent.parent / "eval"
 DEFAULT_USEFULNESS_SET = EVAL_DIR / "usefulness.yaml"
@@ -83,7 +84,7 @@ def _points(raw: Any, where: str) -> tuple[tuple[str, ...], ...]:
 
 def load_usefulness_set(path: Path) -> list[UsefulQuestion]:
     """Read and check a usefulness question set."""
-    raw = _read_yaml_list(path, "question set")
+    raw = read_yaml_list(path, "question set")
     questions = []
     for number, entry in enumerate(raw, start=1):
         where = f"{path}: item {number}"
@@ -108,24 +109,10 @@ def load_usefulness_set(path: Path) -> list[UsefulQuestion]:
     return questions
 
 
-def _read_yaml_list(path: Path, what: str) -> list[Any]:
-    import yaml
-
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise GuideError(f"Cannot read the {what} {path}: {error.strerror or error}.") from None
-    except yaml.YAMLError as error:
-        raise GuideError(f"The {what} {path} is not valid YAML: {error}") from None
-    if not isinstance(raw, list):
-        raise GuideError(f"The {what} {path} must be a list.")
-    return raw
-
-
 def load_boilerplate_labels(path: Path = DEFAULT_BOILERPLATE_LABELS) -> list[dict[str, Any]]:
     """The labelled sample: [{"corpus": Path, "split": str, "guides": {file: [opening words, …]}}]."""
     groups = []
-    for entry in _read_yaml_list(path, "boilerplate labels"):
+    for entry in read_yaml_list(path, "boilerplate labels"):
         if not isinstance(entry, dict) or not isinstance(entry.get("guides"), dict):
             raise GuideError(f"{path}: each entry needs 'corpus' and 'guides'.")
         groups.append(

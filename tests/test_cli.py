@@ -207,3 +207,46 @@ def test_build_reports_what_changed_and_a_bad_guide_stops_it(tmp_path, shipped_i
     assert skipped.exit_code == 0 and "Skipped broken.md" in skipped.stderr
     stale = runner.invoke(main, [*folders, "status"])
     assert stale.exit_code == 0, stale.output
+
+
+def test_the_collection_file_is_checked_and_counts_as_a_source(tmp_path, shipped_index):
+    import shutil
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(shipped_index.corpus_dir, corpus)
+    runner = CliRunner()
+    folders = ["--corpus", str(corpus), "--index", str(tmp_path / "index")]
+    assert runner.invoke(main, [*folders, "build"]).exit_code == 0
+    generation = (tmp_path / "index" / "CURRENT").read_text()
+    collection = corpus / "collection.yaml"
+    good = collection.read_text()
+
+    collection.write_text(good.replace("title:", "titel:", 1))
+    assert runner.invoke(main, [*folders, "status"]).exit_code == 1  # out of date: a source changed
+    failed = runner.invoke(main, [*folders, "build"])
+    assert failed.exit_code == 1 and "Traceback" not in failed.output
+    assert "collection.yaml" in failed.stderr and "unknown key 'titel'" in failed.stderr
+    assert (tmp_path / "index" / "CURRENT").read_text() == generation
+
+    collection.write_text("starters: [one, 2]\n")
+    failed = runner.invoke(main, [*folders, "build"])
+    assert failed.exit_code == 1 and "'starters' must be a list of non-empty strings" in failed.stderr
+
+    # A new starter question is served from the rebuilt index; no code names it.
+    collection.write_text(good.replace("starters:\n", "starters:\n  - What does a dean do?\n", 1))
+    assert runner.invoke(main, [*folders, "build"]).exit_code == 0
+    assert runner.invoke(main, [*folders, "status"]).exit_code == 0
+    from guide.index import load_index
+
+    assert "What does a dean do?" in load_index(tmp_path / "index").collection.starters
+
+
+def test_front_matter_names_must_be_lists_of_phrases(tmp_path, shipped_index):
+    import shutil
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(shipped_index.corpus_dir, corpus)
+    lecturer = corpus / "lecturer.md"
+    lecturer.write_text(lecturer.read_text().replace("aliases: [lecturer,", "aliases: {lecturer: 1}\nx: [", 1))
+    result = CliRunner().invoke(main, ["--corpus", str(corpus), "--index", str(tmp_path / "index"), "build"])
+    assert result.exit_code == 1 and "lecturer.md" in result.stderr and "'aliases' must be a list" in result.stderr

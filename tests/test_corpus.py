@@ -168,3 +168,12 @@ def test_hidden_and_other_files_are_ignored(small_corpus):
     _write(small_corpus, "notes.pdf", b"%PDF")
     documents, _ = load_corpus(small_corpus)
     assert len(documents) == 2
+
+
+def test_role_names_come_from_front_matter():
+    text = "---\ntitle: T\nrole: dean\nlabel: faculty dean\naliases: [deans, deanship]\nhints: provost\nprerequisite: false\n---\nBody text."
+    guide = parse_guide(text, "dean.md")
+    assert guide.label == "faculty dean" and guide.aliases == ("deans", "deanship") and guide.hints == ("provost",)
+    assert parse_guide("---\ntitle: T\nrole: data-scientist\n---\nBody.", "d.md").label == "data scientist"
+    with pytest.raises(ParseError, match="'prerequisite' must be true or false"):
+        parse_guide("---\ntitle: T\nprerequisite: maybe\n---\nBody.", "d.md")
