@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
+# Loopback only by default; `make run ADDRESS=0.0.0.0` serves the network (Rebuild then off).
+ADDRESS ?= 127.0.0.1
 
 .PHONY: install run index test lint bench browser clean
 
@@ -26,7 +28,7 @@ index: install
 # what is wrong when asked to rebuild.
 run: install
 	@$(BIN)/guide status --quiet || $(BIN)/guide build || echo "The index was not rebuilt (see above); the app serves the last good one."
-	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false --client.toolbarMode minimal
+	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS) --server.headless true --browser.gatherUsageStats false --client.toolbarMode minimal
 
 # Debian's Chromium for the real-browser test; installed only when missing.
 browser:

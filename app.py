@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import streamlit as st
 
 from guide.collection import Collection, load_collection
@@ -9,7 +11,7 @@ from guide.config import Settings, load_settings
 from guide.errors import GuideError
 from guide.feedback import append_record, automatic_kind, feedback_record
 from guide.index import index_status
-from guide.render import answer_markdown, comparison_rows, conversation_markdown, escape_markdown, passage_markdown
+from guide.render import answer_markdown, comparison_table, conversation_markdown, escape_markdown, passage_markdown
 
 BADGES = {
     "high": ("High confidence", "green"),
@@ -71,9 +73,19 @@ def engine_or_error(settings: Settings):
         return None, str(error)
 
 
+@st.cache_resource
+def rebuild_lock() -> threading.Lock:
+    """One rebuild at a time for every session of this server."""
+    return threading.Lock()
+
+
 def rebuild(settings: Settings, engine) -> None:
     from guide.index import build_index
 
+    lock = rebuild_lock()
+    if not lock.acquire(blocking=False):
+        st.warning("A rebuild is already running; the index will switch to it when it is done.")
+        return
     bar = st.progress(0.0, text="Rebuilding the index…")
     try:
         report = build_index(
@@ -85,6 +97,8 @@ def rebuild(settings: Settings, engine) -> None:
         bar.empty()
         st.session_state.build_error = str(error)
         return
+    finally:
+        lock.release()
     st.session_state.build_error = None
     st.session_state.build_message = (
         f"Rebuilt: {report.documents} guides, {report.chunks} chunks ({report.chunks_added} new or changed, "
@@ -98,11 +112,14 @@ def rebuild(settings: Settings, engine) -> None:
 
 
 def rebuild_button(settings: Settings, engine, key: str) -> None:
-    if settings.ui.allow_rebuild:
-        if st.button("Rebuild index", key=key, type="primary"):
-            rebuild(settings, engine)
-    else:
+    if not settings.ui.rebuild_allowed(st.get_option("server.address")):
         st.caption("Rebuilding is turned off here; ask the maintainer to run `guide build`.")
+        return
+    running = rebuild_lock().locked()
+    if running:
+        st.caption("A rebuild is running; the index switches to it when it is done.")
+    if st.button("Rebuild index", key=key, type="primary", disabled=running):
+        rebuild(settings, engine)
 
 
 @st.dialog("Source in context", width="large")
@@ -127,7 +144,7 @@ def render_answer(settings: Settings, engine, answer, key: str) -> None:
         st.badge(f"{label} ({answer.confidence:.2f})", color=color)
     if answer.comparison is not None:
         st.markdown(escape_markdown(answer.text.split("\n")[0]))
-        st.table(comparison_rows(answer.comparison))
+        st.table(comparison_table(answer.comparison))
     else:
         st.markdown(answer_markdown(answer))
     for citation in answer.citations:

@@ -134,9 +134,8 @@ def relevance(found: Retrieval, settings: AnswerSettings) -> float:
     return max((hit.dense for hit in found.hits), default=0.0) + settings.coverage_weight * found.coverage
 
 
-def make_citation(
-    index: LoadedIndex, row: int, n: int, highlights: Sequence[tuple[int, int]], corpus_prefix: str
-) -> Citation:
+def make_citation(index: LoadedIndex, row: int, n: int, highlights: Sequence[tuple[int, int]]) -> Citation:
+    """The citation of a passage; its path is the guide's file name within the corpus folder."""
     chunk = index.chunks[row]
     document = index.documents[chunk.doc_id]
     return Citation(
@@ -145,7 +144,7 @@ def make_citation(
         title=chunk.title,
         role=chunk.role,
         section=chunk.section,
-        path=f"{corpus_prefix}{document.path}",
+        path=document.path,
         snippet=chunk.text,
         start=chunk.start,
         end=chunk.end,
@@ -156,9 +155,8 @@ def make_citation(
 class CitationList:
     """Numbers passages in the order an answer first cites them, collecting the cited sentences."""
 
-    def __init__(self, index: LoadedIndex, corpus_prefix: str) -> None:
+    def __init__(self, index: LoadedIndex) -> None:
         self._index = index
-        self._prefix = corpus_prefix
         self._numbers: dict[int, int] = {}
         self._highlights: dict[int, list[tuple[int, int]]] = {}
 
@@ -170,7 +168,7 @@ class CitationList:
 
     def citations(self) -> tuple[Citation, ...]:
         return tuple(
-            make_citation(self._index, row, n, self._highlights[row], self._prefix) for row, n in self._numbers.items()
+            make_citation(self._index, row, n, self._highlights[row]) for row, n in self._numbers.items()
         )
 
 
@@ -212,7 +210,6 @@ def compose_answer(
     found: Retrieval,
     index: LoadedIndex,
     settings: Settings,
-    corpus_prefix: str = "",
     notice: str | None = None,
     hint: str | None = None,
 ) -> Answer:
@@ -224,7 +221,6 @@ def compose_answer(
         found: the retrieved chunks and the score of every sentence for the query.
         index: the index they come from.
         settings: refusal threshold, confidence calibration, answer length and role boost.
-        corpus_prefix: prefix for citation paths (the corpus folder).
         notice: a message about the question itself (such as "it was cut").
         hint: why the question's wording may not match the guides, said if it is refused.
     """
@@ -237,9 +233,9 @@ def compose_answer(
     chosen = select_sentences(
         interpretation, found, index, settings.answer.max_sentences, settings.retrieval.role_boost
     )
-    cited = CitationList(index, corpus_prefix)
+    cited = CitationList(index)
     parts = [
-        f"{_as_sentence(index.spans[span_row].text)} [{cited.cite(hit.row, span_row)}]" for span_row, hit in chosen
+        f"{_as_sentence(index.spans[span_row].answer_text)} [{cited.cite(hit.row, span_row)}]" for span_row, hit in chosen
     ]
     return Answer(
         question,
@@ -322,11 +318,10 @@ def structured_answer(
     structure: Structure,
     index: LoadedIndex,
     confidence: float,
-    corpus_prefix: str = "",
     notice: str | None = None,
 ) -> Answer:
     """An answer made of a lead and cited points, numbered in the order they are cited."""
-    cited = CitationList(index, corpus_prefix)
+    cited = CitationList(index)
     points = tuple(
         Point(p.text, [cited.cite(p.chunk_row, row) for row in p.span_rows][0], p.group, p.facet, p.span_rows, p.chunk_row)
         for p in structure.points

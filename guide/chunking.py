@@ -52,6 +52,13 @@ class Span:
     text: str
     # False for navigation, calls to action and page summaries (see guide/material.py).
     material: bool = True
+    # The sentence as answers quote it, when that differs from `text`: reference marks such as
+    # "[2]" taken out, so every bracketed number in an answer is one of its citations.
+    quote: str = ""
+
+    @property
+    def answer_text(self) -> str:
+        return self.quote or self.text
 
 
 @dataclass(frozen=True)

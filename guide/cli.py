@@ -269,7 +269,6 @@ def search(
 
 def _hits_json(engine: Any, question: str, hits: list[Any]) -> dict[str, Any]:
     documents = engine.index.documents
-    prefix = f"{engine.settings.corpus_dir.as_posix().rstrip('/')}/"
     return {
         "query": question,
         "hits": [
@@ -280,7 +279,8 @@ def _hits_json(engine: Any, question: str, hits: list[Any]) -> dict[str, Any]:
                 "title": hit.chunk.title,
                 "role": hit.chunk.role,
                 "section": hit.chunk.section,
-                "path": prefix + documents[hit.chunk.doc_id].path,
+                # Relative to the corpus folder: the server's own folders are nobody's business.
+                "path": documents[hit.chunk.doc_id].path,
                 "text": hit.chunk.text,
             }
             for hit in hits
@@ -605,9 +605,15 @@ def gaps(feedback_file: Path | None, as_json: bool, limit: int) -> None:
 
 @main.command()
 @click.option("--port", type=int, default=8501, show_default=True, help="Port to serve the app on.")
+@click.option(
+    "--address",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; 0.0.0.0 serves every network (Rebuild is then off unless ui.allow_rebuild: true).",
+)
 @handles_errors
-def chat(port: int) -> None:
-    """Start the chat app in the browser (Streamlit)."""
+def chat(port: int, address: str) -> None:
+    """Start the chat app in the browser (Streamlit), on this machine only unless --address says otherwise."""
     app = Path(__file__).resolve().parent.parent / "app.py"
     if not app.exists():
         app = Path("app.py").resolve()
@@ -624,6 +630,8 @@ def chat(port: int) -> None:
         str(app),
         "--server.port",
         str(port),
+        "--server.address",
+        address,
         "--browser.gatherUsageStats",
         "false",
     ]

@@ -24,14 +24,13 @@ def compose_comparison(
     embed: Callable[[str], np.ndarray],
     facets: Sequence[Facet],
     label: Callable[[str], str],
-    corpus_prefix: str = "",
     notice: str | None = None,
 ) -> Answer:
     """A table comparing the roles of `interpretation` on its aspects (all of `facets` when none named)."""
     roles = tuple(role for role in interpretation.roles if any(doc.role == role for doc in index.documents.values()))
     by_name = {facet.name: facet for facet in facets}
     aspects = [by_name[name] for name in interpretation.aspects if name in by_name] or list(facets)
-    cited = CitationList(index, corpus_prefix)
+    cited = CitationList(index)
     rows = []
     lines = [f"How {' and '.join(label(role) for role in roles)} compare, from their guides:"]
     for facet in aspects:
@@ -46,7 +45,7 @@ def compose_comparison(
                 continue
             span_row, chunk_row = found
             n = cited.cite(chunk_row, span_row)
-            excerpt = _shorten(index.spans[span_row].text)
+            excerpt = _shorten(index.spans[span_row].answer_text)
             cells.append((excerpt, n))
             line.append(f"{label(role)}: {excerpt} [{n}]")
         rows.append(ComparisonRow(aspect, tuple(cells)))

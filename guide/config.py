@@ -123,9 +123,20 @@ class StructureSettings:
     confidence_slope: float = 8.5
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 @dataclass(frozen=True)
 class UISettings:
-    allow_rebuild: bool = True
+    # "auto": the app's Rebuild buttons are on only while it listens on loopback (127.0.0.1);
+    # "true" or "false" decide it whatever the address.
+    allow_rebuild: str = "auto"
+
+    def rebuild_allowed(self, address: str | None) -> bool:
+        """Whether readers may start builds, for an app listening on `address` (None: every interface)."""
+        if self.allow_rebuild != "auto":
+            return self.allow_rebuild == "true"
+        return address in LOOPBACK
 
 
 @dataclass(frozen=True)
@@ -214,7 +225,17 @@ MINIMUMS = {
 }
 
 
+# Settings that take one of a few words.
+CHOICES = {"ui.allow_rebuild": {"auto": "auto", "true": "true", "yes": "true", "on": "true", "1": "true",
+                                "false": "false", "no": "false", "off": "false", "0": "false"}}
+
+
 def _convert(key: str, current: Any, value: Any) -> Any:
+    if key in CHOICES:
+        word = str(value).strip().lower()
+        if word not in CHOICES[key]:
+            raise ConfigError(f"Setting {key!r} must be auto, true or false; got {value!r}.")
+        return CHOICES[key][word]
     converted = _convert_type(key, current, value)
     if key in MINIMUMS and converted < MINIMUMS[key]:
         raise ConfigError(f"Setting {key!r} must be at least {MINIMUMS[key]}; got {value!r}.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,6 +144,11 @@ def parse_guide(text: str, path: str) -> Document:
     if not title:
         raise ParseError("the guide has an empty title", line=_key_line(text, "title"))
     doc_id = str(meta.get("id", stem)).strip()
+    if "id" in meta and not ROLE_PATTERN.match(doc_id):
+        raise ParseError(
+            f"id {doc_id!r} must be a short slug of lower-case letters, digits and hyphens, such as 'lecturer-uk'",
+            line=_key_line(text, "id"),
+        )
     role = str(meta.get("role", _slug(stem))).strip()
     if not ROLE_PATTERN.match(role):
         raise ParseError(
@@ -215,20 +221,40 @@ def guide_files(corpus_dir: Path) -> list[Path]:
 
 
 def file_hashes(corpus_dir: Path) -> dict[str, str]:
-    """SHA-256 of the bytes of every guide file and of the collection file, by file name; unreadable files hash to ''."""
+    """SHA-256 of the bytes of every guide file and of the collection file, by file name.
+
+    Files that cannot or may not be read (unreadable, outside the folder, not regular) hash to ''.
+    """
     hashes = {}
     collection = corpus_dir / "collection.yaml"
     for path in [*guide_files(corpus_dir), *([collection] if collection.is_file() else [])]:
         try:
-            hashes[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
+            hashes[path.name] = "" if confinement_problem(path) else hashlib.sha256(path.read_bytes()).hexdigest()
         except OSError:
             hashes[path.name] = ""
     return hashes
 
 
+def confinement_problem(path: Path) -> str | None:
+    """Why a file of the corpus folder may not be read as a guide: not a regular file, or a link
+    that leads out of the folder. None when it may (or when it does not exist: reading says so)."""
+    try:
+        mode = path.stat().st_mode
+        resolved = path.resolve(strict=True)
+    except OSError:
+        return None
+    if not stat.S_ISREG(mode):
+        return "is not a regular file (a device, pipe or socket); only Markdown and text files can be indexed"
+    if path.parent.resolve() not in resolved.parents:
+        return "is a link to a file outside the corpus folder; copy the guide into the folder instead"
+    return None
+
+
 def read_guide(path: Path, max_bytes: int = MAX_GUIDE_BYTES) -> Document:
     """Read and parse one guide file, turning every way it can be bad into a `CorpusError`."""
     name = path.name
+    if problem := confinement_problem(path):
+        raise CorpusError(f"{name}: {problem}", [CorpusProblem(name, problem)])
     try:
         size = path.stat().st_size
         if size > max_bytes:

@@ -73,7 +73,6 @@ class Engine:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._reranker: CrossEncoderReranker | None = None
-        self._corpus_prefix = f"{settings.corpus_dir.as_posix().rstrip('/')}/"
 
     @classmethod
     def load(cls, settings: Settings, embedder: Embedder | None = None) -> Engine:
@@ -211,7 +210,7 @@ class Engine:
         if interpretation.compare:
             facets = state.index.collection.facets_for("compare")
             return compose_comparison(
-                cleaned, interpretation, state.index, self.embed, facets, state.lexicon.label, self._corpus_prefix, notice
+                cleaned, interpretation, state.index, self.embed, facets, state.lexicon.label, notice
             )
         found = self._search(state, interpretation, k, roles)
         settings = self.settings.answer
@@ -238,7 +237,7 @@ class Engine:
             if answer is not None:
                 return answer
         return compose_answer(
-            cleaned, interpretation, found, state.index, self.settings, self._corpus_prefix, notice, hint
+            cleaned, interpretation, found, state.index, self.settings, notice, hint
         )
 
     def unknown_subject(self, interpretation: Interpretation) -> str | None:
@@ -305,5 +304,5 @@ class Engine:
         shape = self.settings.structure
         confidence = structure.coverage * _logistic(shape.confidence_slope * (structure.fit - shape.confident_fit))
         return structured_answer(
-            question, interpretation, structure, state.index, confidence, self._corpus_prefix, notice
+            question, interpretation, structure, state.index, confidence, notice
         )

@@ -1,8 +1,10 @@
 """Markdown for the app and for exports, with every piece of corpus or user text escaped.
 
 Streamlit renders Markdown (never raw HTML unless asked to); escaping every ASCII punctuation
-mark makes corpus and user text appear literally: no links, images, formatting, LaTeX,
-colour directives or tags.
+mark makes corpus and user text appear literally: no links, images, formatting, LaTeX, colour
+directives or tags. Two transforms run on the text after Markdown is parsed, so escapes cannot
+stop them: autolinks (bare URLs, "www." names, e-mail addresses) and emoji shortcodes
+(":smile:"). An invisible word joiner breaks their patterns while the text reads the same.
 """
 
 from __future__ import annotations
@@ -18,11 +20,15 @@ _PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&\"'=^%@])")
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
 _LIST = re.compile(r"^([ \t]*)[-*+][ \t]+")
 HIGHLIGHT = ":orange-background[{}]"
+JOINER = "\u2060"  # WORD JOINER: invisible, and not a word character
+# Where autolinking and emoji shortcodes would start: "://", "www.", "@" between word characters,
+# ":" before a word and a closing ":".
+_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)|(?<=[\w.+-])(?=@\w)|(?<=:)(?=[\w+-]+:)", re.I)
 
 
 def escape_markdown(text: str) -> str:
     """`text` as Markdown that displays exactly those characters (line breaks kept)."""
-    escaped = _PUNCTUATION.sub(r"\\\1", text)
+    escaped = _PUNCTUATION.sub(r"\\\1", _AUTOLINK.sub(JOINER, text))
     return escaped.replace("\n", "  \n")
 
 
@@ -88,7 +94,7 @@ def answer_markdown(answer: Answer) -> str:
 
 
 def comparison_rows(comparison: Comparison) -> list[dict[str, str]]:
-    """Rows for a table: the aspect, then one cell per role ("excerpt [n]", or a dash)."""
+    """Rows for a table: the aspect, then one cell per role ("excerpt [n]", or a dash); plain text."""
     rows = []
     for row in comparison.rows:
         record = {"Aspect": row.aspect.capitalize()}
@@ -96,6 +102,14 @@ def comparison_rows(comparison: Comparison) -> list[dict[str, str]]:
             record[label.capitalize()] = "—" if cell is None else f"{cell[0]} [{cell[1]}]"
         rows.append(record)
     return rows
+
+
+def comparison_table(comparison: Comparison) -> list[dict[str, str]]:
+    """`comparison_rows` with every header and cell escaped: tables render Markdown too."""
+    return [
+        {escape_markdown(key): escape_markdown(value) for key, value in row.items()}
+        for row in comparison_rows(comparison)
+    ]
 
 
 def conversation_markdown(messages: Sequence[dict[str, Any]]) -> str:

@@ -225,7 +225,7 @@ def compose_structure(
             chosen.add(following)
         points.append(
             Point(
-                text=" ".join(_as_sentence(index.spans[r].text) for r in rows),
+                text=" ".join(_as_sentence(index.spans[r].answer_text) for r in rows),
                 n=0,
                 group=labels(role) if grouped else "",
                 facet=facet_name,

@@ -94,7 +94,7 @@ def test_a_damaged_index_shows_the_error_and_a_rebuild_button_that_fixes_it(ship
     corpus, index = _copy(shipped_index, tmp_path)
     generation = index / (index / "CURRENT").read_text().strip()
     (generation / "chunks.jsonl").write_text("truncated")
-    at = _run(monkeypatch, tmp_path, corpus, index)
+    at = _run(monkeypatch, tmp_path, corpus, index, config="ui:\n  allow_rebuild: true\n")
     assert any("chunks.jsonl is damaged" in error.value for error in at.error)
     assert not at.chat_input or not any(m.name == "assistant" for m in at.chat_message)
     next(button for button in at.button if button.label == "Rebuild index").click().run()
@@ -114,11 +114,21 @@ def test_stale_index_shows_a_banner_and_rebuild_can_be_turned_off(shipped_index,
     assert any("Rebuilding is turned off" in caption.value for caption in at.caption)
 
 
+def test_rebuild_is_off_by_default_when_the_app_may_listen_beyond_this_machine(shipped_index, monkeypatch, tmp_path):
+    # AppTest sets no server address, like `streamlit run` without --server.address: every interface.
+    corpus, index = _copy(shipped_index, tmp_path)
+    at = _run(monkeypatch, tmp_path, corpus, index)
+    assert not any(button.label == "Rebuild index" for button in at.button)
+    assert any("Rebuilding is turned off" in caption.value for caption in at.caption)
+    allowed = _run(monkeypatch, tmp_path, corpus, index, config="ui:\n  allow_rebuild: true\n")
+    assert any(button.label == "Rebuild index" for button in allowed.button)
+
+
 def test_comparison_table_guide_browser_and_export(app):
     app.chat_input[0].set_value("Compare a lecturer and an assistant professor on qualifications").run()
     table = app.table[0].value
     assert list(table.columns) == ["Aspect", "Lecturer", "Assistant professor"]
-    assert table.iloc[0]["Aspect"] == "Qualifications" and "[1]" in table.iloc[0]["Lecturer"]
+    assert table.iloc[0]["Aspect"] == "Qualifications" and "\\[1\\]" in table.iloc[0]["Lecturer"]
     assert [button.proto.label for button in app.sidebar.get("download_button")] == ["Download conversation (Markdown)"]
     browser_text = " ".join(m.value for m in app.tabs[1].markdown)
     assert "Grade point averages above 3\\.5/4\\.0" in browser_text or "Assistant Professor" in browser_text

