@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import streamlit as st
 
 from guide.collection import Collection, load_collection
@@ -73,16 +71,10 @@ def engine_or_error(settings: Settings):
         return None, str(error)
 
 
-@st.cache_resource
-def rebuild_lock() -> threading.Lock:
-    """One rebuild at a time for every session of this server."""
-    return threading.Lock()
-
-
 def rebuild(settings: Settings, engine) -> None:
-    from guide.index import build_index
+    from guide.index import APP_REBUILD, build_index
 
-    lock = rebuild_lock()
+    lock = APP_REBUILD
     if not lock.acquire(blocking=False):
         st.warning("A rebuild is already running; the index will switch to it when it is done.")
         return
@@ -115,7 +107,9 @@ def rebuild_button(settings: Settings, engine, key: str) -> None:
     if not settings.ui.rebuild_allowed(st.get_option("server.address")):
         st.caption("Rebuilding is turned off here; ask the maintainer to run `guide build`.")
         return
-    running = rebuild_lock().locked()
+    from guide.index import APP_REBUILD
+
+    running = APP_REBUILD.locked()
     if running:
         st.caption("A rebuild is running; the index switches to it when it is done.")
     if st.button("Rebuild index", key=key, type="primary", disabled=running):

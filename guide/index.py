@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -47,6 +48,9 @@ VECTOR_FILE = "chunks.faiss"
 REBUILD_HINT = "Run `guide build` (or press Rebuild index in the app) to rebuild it."
 
 Progress = Callable[[str, float], None]
+# Held by the app while it rebuilds, so that its sessions start one rebuild at a time (the
+# build lock, a file lock, keeps separate processes apart).
+APP_REBUILD = threading.Lock()
 
 
 @dataclass(frozen=True)

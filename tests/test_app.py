@@ -167,3 +167,16 @@ def test_trends_are_grouped_by_guide(app):
     app.chat_input[0].set_value("What are the trends in machine learning academic jobs?").run()
     answer = _assistant_texts(app)[0]
     assert "**Lecturer**" in answer and "**Clinical professor**" in answer
+
+
+def test_a_rebuild_running_in_another_session_disables_the_button(shipped_index, monkeypatch, tmp_path):
+    from guide.index import APP_REBUILD
+
+    corpus, index = _copy(shipped_index, tmp_path)
+    with APP_REBUILD:
+        at = _run(monkeypatch, tmp_path, corpus, index, config="ui:\n  allow_rebuild: true\n")
+        button = next(button for button in at.button if button.label == "Rebuild index")
+        assert button.disabled
+        assert any("A rebuild is running" in caption.value for caption in at.caption)
+    at.run()
+    assert not next(button for button in at.button if button.label == "Rebuild index").disabled

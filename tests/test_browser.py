@@ -329,6 +329,8 @@ def test_guide_text_is_shown_as_text_in_every_widget(hostile_app, pixel_server, 
     assert all(text in visible(answer) for text in literal), visible(answer)
     source = answer.get_by_test_id("stExpander").first
     source.locator("summary").click()
+    _wait_for_text(source, "A PhD is required")
+    assert all(text in visible(source) for text in literal)
     source.get_by_role("button", name="Open in guide").click()
     dialog = page.get_by_role("dialog")
     _wait_for_text(dialog, "A PhD is required")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -311,3 +312,18 @@ def test_paths_are_relative_to_the_corpus_folder_and_reference_marks_never_pass_
     assert all(citation["path"] == "lecturer.md" for citation in answer["citations"])
     # The guide itself keeps its marks.
     assert "level,[2] and" in answer["citations"][0]["snippet"]
+
+
+def test_the_app_listens_on_loopback_unless_an_address_is_given(monkeypatch, tmp_path):
+    import subprocess
+
+    commands = []
+    monkeypatch.setattr("os.execvp", lambda program, command: commands.append(command))
+    folders = ["--corpus", str(tmp_path), "--index", str(tmp_path / "index")]
+    CliRunner().invoke(main, [*folders, "chat"])
+    CliRunner().invoke(main, [*folders, "chat", "--address", "0.0.0.0", "--port", "9000"])
+    assert commands[0][commands[0].index("--server.address") + 1] == "127.0.0.1"
+    assert commands[1][commands[1].index("--server.address") + 1] == "0.0.0.0" and "9000" in commands[1]
+    root = Path(__file__).resolve().parent.parent
+    dry = subprocess.run(["make", "-n", "-o", ".venv/.installed", "run"], cwd=root, capture_output=True, text=True)
+    assert "--server.address 127.0.0.1" in dry.stdout, dry.stdout + dry.stderr
