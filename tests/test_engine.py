@@ -44,6 +44,22 @@ def test_an_optional_reranker_reorders_the_passages(engine, monkeypatch):
     assert [hit.rank for hit in reranked] == [1, 2, 3]
 
 
+def test_the_reranker_keeps_the_word_coverage_that_refusals_use(engine, monkeypatch):
+    class ReversingReranker:
+        def __init__(self, name: str) -> None:
+            pass
+
+        def score(self, question, passages):
+            return np.arange(len(passages), dtype=np.float32)
+
+    question = engine.interpret("How do I become an airline pilot?")
+    plain = engine.retrieve(question)
+    monkeypatch.setattr(engine_module, "CrossEncoderReranker", ReversingReranker)
+    engine.settings = apply_overrides(engine.settings, {"retrieval.reranker": "my-cross-encoder"})
+    reranked = engine.retrieve(question)
+    assert plain.coverage < 1.0 and reranked.coverage == plain.coverage
+
+
 def test_a_missing_reranker_is_a_clear_model_error(engine):
     engine.settings = apply_overrides(engine.settings, {"retrieval.reranker": "/nowhere/cross-encoder"})
     with pytest.raises(ModelError, match="Cannot load the reranker '/nowhere/cross-encoder' offline"):
