@@ -35,9 +35,9 @@ def role_name(engine, role: str) -> str:
 
 @st.cache_resource(show_spinner="Loading the embedding model…")
 def get_embedder(model: str, _settings: Settings):
-    from guide.embedding import SentenceTransformerEmbedder
+    from guide.embedding import load_embedder
 
-    return SentenceTransformerEmbedder(_settings.embedding)
+    return load_embedder(_settings.embedding)
 
 
 @st.cache_resource(show_spinner="Loading the index…")
@@ -51,7 +51,7 @@ def get_engine(index_dir: str, model: str, _settings: Settings):
 def status_signature(settings: Settings) -> tuple:
     """The settings, and name, size and modification time of every guide and of the index pointer."""
     from guide.corpus import guide_files
-    from guide.index import POINTER
+    from guide.storage import POINTER
 
     paths = [*guide_files(settings.corpus_dir), settings.index_dir / POINTER]
     files = tuple((str(path), path.stat().st_size, path.stat().st_mtime_ns) for path in paths if path.exists())

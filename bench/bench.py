@@ -85,7 +85,7 @@ def shipped(work: Path) -> dict[str, float]:
     from guide.config import Settings, apply_overrides
     from guide.embedding import SentenceTransformerEmbedder
     from guide.engine import Engine
-    from guide.index import build_index, embedding_text, load_index, span_context
+    from guide.index import build_index, embedding_text, load_index
 
     results: dict[str, float] = {}
     corpus = work / "corpus"
@@ -99,7 +99,7 @@ def shipped(work: Path) -> dict[str, float]:
 
     # Build against a bare encode of exactly the texts the build embeds.
     index = load_index(settings.index_dir)
-    texts = [embedding_text(c, settings) for c in index.chunks] + [span_context(s) for s in index.spans]
+    texts = [embedding_text(c, settings) for c in index.chunks] + [s.context_text() for s in index.spans]
     builds, encodes = [], []
     for _ in range(3):
         started = time.perf_counter()
@@ -122,8 +122,8 @@ def shipped(work: Path) -> dict[str, float]:
     asked = questions(120)
     engine.ask("warm up")
     search_t, ask_t, floor_t = [], [], []
-    flat = faiss.IndexFlatIP(index.vectors.reconstruct_rows([0]).shape[1])
-    flat.add(index.vectors.reconstruct_rows(list(range(index.vectors.size))))
+    flat = faiss.IndexFlatIP(index.chunk_store.dimension)
+    flat.add(np.ascontiguousarray(index.chunk_store.vectors(), dtype=np.float32))
     for question in asked:
         started = time.perf_counter()
         vector = model.encode([question], normalize_embeddings=True, show_progress_bar=False)
@@ -229,7 +229,7 @@ def scale_worker(count: int, folder: Path) -> None:
     import faiss
 
     from guide.config import IndexSettings
-    from guide.vectors import VectorIndex, index_parameters
+    from guide.stores import FaissStore, index_parameters
 
     dimension = 384
     vectors = clustered_vectors(count, dimension, seed=count)
@@ -244,10 +244,14 @@ def scale_worker(count: int, folder: Path) -> None:
     del exact
     parameters = index_parameters(count, IndexSettings())
     started = time.perf_counter()
-    index = VectorIndex.build(vectors, parameters)
+    index = FaissStore.build(vectors, ["guide"] * count, parameters)
     build_s = time.perf_counter() - started
-    path = folder / f"index-{count}.faiss"
-    index.write(path)
+    # What a loaded store reads: the vectors for an exact store, its HNSW graph otherwise.
+    name = f"index-{count}"
+    written = index.save(folder, name)
+    if not written:
+        np.save(folder / f"{name}.npy", vectors)
+    path = folder / (written[0] if written else f"{name}.npy")
     del index, vectors
     print(
         json.dumps(
@@ -266,12 +270,15 @@ def scale_worker(count: int, folder: Path) -> None:
 def serve_worker(count: int, folder: Path, queries_file: Path) -> None:
     """In a fresh process: load the saved index and time searches; report recall and peak memory."""
     from guide.config import IndexSettings
-    from guide.vectors import VectorIndex, index_parameters
+    from guide.stores import FaissStore, index_parameters
 
     data = json.loads(queries_file.read_text())
     queries = np.asarray(data["queries"], dtype=np.float32)
     truth = np.asarray(data["truth"])
-    index = VectorIndex.read(folder / f"index-{count}.faiss", index_parameters(count, IndexSettings()))
+    name = f"index-{count}"
+    parameters = index_parameters(count, IndexSettings())
+    vectors = np.load(folder / f"{name}.npy", mmap_mode="r") if parameters["type"] == "flat" else None
+    index = FaissStore.load(folder, name, vectors, ["guide"] * count, parameters)
     import faiss
 
     faiss.omp_set_num_threads(1)  # one question at a time, as the app serves them

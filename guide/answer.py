@@ -11,15 +11,7 @@ from guide.config import AnswerSettings, Settings
 from guide.index import LoadedIndex
 from guide.query import Interpretation, content_words
 from guide.retrieval import Hit, Retrieval
-from guide.structured import Point, Structure
-
-# How far below the best sentence another may score and still join the answer.
-SENTENCE_MARGIN = 0.06
-# The looser margin for the sentence right after a chosen one.
-FOLLOWING_MARGIN = 0.10
-# How much a sentence loses for each point its passage scores below the top passage.
-PASSAGE_RANK_WEIGHT = 0.5
-MAX_ANSWER_CHARS = 650
+from guide.structured import Point, Structure, as_sentence
 
 
 @dataclass(frozen=True)
@@ -91,13 +83,17 @@ class Answer:
     kind: str = "fact"
     lead: str = ""
     points: tuple[Point, ...] = ()
+    # The confidence from which it is shown as medium, and as high (set by the engine from
+    # `answer.medium_confidence` and `answer.high_confidence`).
+    cutoffs: tuple[float, float] = (AnswerSettings.medium_confidence, AnswerSettings.high_confidence)
 
     @property
     def level(self) -> str:
         """High, medium or low, from the calibrated confidence."""
-        if self.refused or self.confidence < 0.5:
+        medium, high = self.cutoffs
+        if self.refused or self.confidence < medium:
             return "low"
-        return "high" if self.confidence >= 0.8 else "medium"
+        return "high" if self.confidence >= high else "medium"
 
     def to_json(self) -> dict[str, Any]:
         data = {
@@ -178,7 +174,6 @@ def refusal(
     index: LoadedIndex,
     hits: Sequence[Hit],
     confidence: float,
-    notice: str | None = None,
     reason: str | None = None,
 ) -> Answer:
     """A plain "not in the guides" answer that names what the guides do cover and the closest sections."""
@@ -199,7 +194,6 @@ def refusal(
         refused=True,
         confidence=confidence,
         closest=closest,
-        notice=notice,
         kind=interpretation.kind,
     )
 
@@ -210,32 +204,22 @@ def compose_answer(
     found: Retrieval,
     index: LoadedIndex,
     settings: Settings,
-    notice: str | None = None,
-    hint: str | None = None,
+    confidence: float,
 ) -> Answer:
-    """Compose a short answer from the best sentences of the top passages, or refuse.
+    """A short answer from the best sentences of the top passages, each with its citation.
 
     Args:
         question: the question as asked.
         interpretation: how it was understood (its preferred roles).
         found: the retrieved chunks and the score of every sentence for the query.
         index: the index they come from.
-        settings: refusal threshold, confidence calibration, answer length and role boost.
-        notice: a message about the question itself (such as "it was cut").
-        hint: why the question's wording may not match the guides, said if it is refused.
+        settings: answer length, how sentences are chosen, and the role preference.
+        confidence: the answer's confidence.
     """
-    hits = found.hits
-    top = relevance(found, settings.answer)
-    confidence = confidence_from_score(top, settings.answer)
-    if not hits or top < settings.answer.refusal_threshold:
-        reason = f"I could not find an answer to that in the career guides. {hint}" if hint else None
-        return refusal(question, interpretation, index, hits, confidence, notice, reason)
-    chosen = select_sentences(
-        interpretation, found, index, settings.answer.max_sentences, settings.retrieval.role_boost
-    )
+    chosen = select_sentences(interpretation, found, index, settings.answer, settings.retrieval.role_boost)
     cited = CitationList(index)
     parts = [
-        f"{_as_sentence(index.spans[span_row].answer_text)} [{cited.cite(hit.row, span_row)}]" for span_row, hit in chosen
+        f"{as_sentence(index.spans[span_row].answer_text)} [{cited.cite(hit.row, span_row)}]" for span_row, hit in chosen
     ]
     return Answer(
         question,
@@ -244,24 +228,21 @@ def compose_answer(
         refused=False,
         confidence=confidence,
         citations=cited.citations(),
-        notice=notice,
     )
 
 
 def select_sentences(
-    interpretation: Interpretation,
-    found: Retrieval,
-    index: LoadedIndex,
-    max_sentences: int,
-    role_boost: float,
-    passages: int = 3,
+    interpretation: Interpretation, found: Retrieval, index: LoadedIndex, settings: AnswerSettings, role_boost: float
 ) -> list[tuple[int, Hit]]:
     """The (sentence row, hit) pairs that best answer the question, in reading order per passage.
 
-    A sentence scores as retrieval scored it (its embedding and BM25), plus the role preference,
-    less how far its passage ranks below the first.
+    A sentence scores as retrieval scored it (its embedding and BM25), plus `role_boost` when its
+    guide is of a role the question names, less how far its passage scores below the top
+    passage; only the top `settings.evidence_passages` passages are read.
     """
     hits = found.hits
+    passages = settings.evidence_passages
+    max_sentences = settings.max_sentences
     best_hit: dict[int, Hit] = {}
     for hit in hits[:passages]:
         first, last = index.chunk_spans[hit.row]
@@ -273,7 +254,7 @@ def select_sentences(
     top_score = hits[0].score
     scored = []
     for span_row, hit in best_hit.items():
-        score = float(found.sentence_scores[span_row]) + PASSAGE_RANK_WEIGHT * (hit.score - top_score)
+        score = float(found.sentence_scores[span_row]) + settings.passage_rank_weight * (hit.score - top_score)
         if hit.chunk.role in preferred:
             score += role_boost
         scored.append((score, span_row, hit))
@@ -288,28 +269,23 @@ def select_sentences(
         text = index.spans[span_row].text
         if any(row == span_row for row, _ in chosen) or len(chosen) >= max_sentences:
             return False
-        if chosen and (length + len(text) > MAX_ANSWER_CHARS or len(content_words(text)) < 3):
+        if chosen and (length + len(text) > settings.max_answer_chars or len(content_words(text)) < 3):
             return False
         chosen.append((span_row, hit))
         length += len(text)
         return True
 
     for score, span_row, hit in scored:
-        if len(chosen) >= max_sentences or score < best - SENTENCE_MARGIN:
+        if len(chosen) >= max_sentences or score < best - settings.sentence_margin:
             break
         if take(span_row, hit):
             # The sentence after a chosen one often completes it ("… need robust credentials.
             # Required qualifications include …"), so it may join with a looser margin.
             following = by_row.get(span_row + 1)
-            if following is not None and following[0] >= best - FOLLOWING_MARGIN:
+            if following is not None and following[0] >= best - settings.following_margin:
                 take(span_row + 1, following[1])
     chosen.sort(key=lambda pair: (pair[1].rank, pair[0]))
     return chosen
-
-
-def _as_sentence(text: str) -> str:
-    text = text.strip()
-    return text if text.endswith((".", "!", "?", ":", ")")) else text + "."
 
 
 def structured_answer(
@@ -318,7 +294,6 @@ def structured_answer(
     structure: Structure,
     index: LoadedIndex,
     confidence: float,
-    notice: str | None = None,
 ) -> Answer:
     """An answer made of a lead and cited points, numbered in the order they are cited."""
     cited = CitationList(index)
@@ -336,7 +311,6 @@ def structured_answer(
         refused=False,
         confidence=confidence,
         citations=cited.citations(),
-        notice=notice,
         kind=structure.kind,
         lead=structure.lead,
         points=points,

@@ -6,9 +6,8 @@ import re
 from dataclasses import dataclass
 
 from guide.config import ChunkingSettings
-from guide.corpus import Document
+from guide.corpus import HEADING, Document
 
-_HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
 _LIST_MARKER = re.compile(r"^[ \t]*(?:[-*+]|\d{1,3}[.)])[ \t]+")
 # A sentence ends at . ! or ? followed by space and a capital, digit, quote or bracket.
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)]*\s+(?=[A-Z0-9\"“‘(\[$£€])")
@@ -60,6 +59,10 @@ class Span:
     def answer_text(self) -> str:
         return self.quote or self.text
 
+    def context_text(self) -> str:
+        """The text embedded (and searched by BM25) for this sentence: its section heading, then the sentence."""
+        return f"{self.section}: {self.text}" if self.section else self.text
+
 
 @dataclass(frozen=True)
 class Chunk:
@@ -90,7 +93,7 @@ def split_sections(text: str) -> list[Section]:
         stripped = line.strip()
         if stripped.startswith(("```", "~~~")):
             in_fence = not in_fence
-        match = None if in_fence else _HEADING.match(stripped)
+        match = None if in_fence else HEADING.match(stripped)
         if match:
             sections.append(Section(tuple(title for _, title in stack), start, position))
             level = len(match.group(1))

@@ -70,9 +70,9 @@ def _settings() -> Settings:
 
 
 def _embedder(settings: Settings) -> Any:
-    from guide.embedding import SentenceTransformerEmbedder
+    from guide.embedding import load_embedder
 
-    return SentenceTransformerEmbedder(settings.embedding)
+    return load_embedder(settings.embedding)
 
 
 def _warn_if_stale(settings: Settings) -> None:

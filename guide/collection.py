@@ -10,6 +10,8 @@ Without the file, a corpus still works: generic defaults stand in.
 
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,16 @@ class Facet:
     description: str
     words: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
+
+    def named_in(self, text: str) -> bool:
+        """Whether `text` (a heading or a sentence) names the facet by one of its words."""
+        return bool(self.words) and _facet_pattern(self.words).search(text.lower()) is not None
+
+
+@functools.lru_cache(maxsize=256)
+def _facet_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    # A whole word, singular or plural: "Skills" names "skill", "Salaries" does not name "salar".
+    return re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(word.lower()) for word in words) + r")(?:s|es)?(?![\w-])")
 
 
 # Facets of career guides in general (not of one corpus); a collection file may replace them.

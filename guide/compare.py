@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from guide.answer import Answer, CitationList, Comparison, ComparisonRow
 from guide.collection import Facet
+from guide.config import CompareSettings
 from guide.index import LoadedIndex
 from guide.query import Interpretation, content_words
-
-CELL_CHARS = 240
-# Added to a sentence's similarity when its section heading names the aspect.
-HEADING_BONUS = 0.12
 
 
 def compose_comparison(
@@ -24,7 +20,7 @@ def compose_comparison(
     embed: Callable[[str], np.ndarray],
     facets: Sequence[Facet],
     label: Callable[[str], str],
-    notice: str | None = None,
+    settings: CompareSettings,
 ) -> Answer:
     """A table comparing the roles of `interpretation` on its aspects (all of `facets` when none named)."""
     roles = tuple(role for role in interpretation.roles if any(doc.role == role for doc in index.documents.values()))
@@ -39,13 +35,13 @@ def compose_comparison(
         cells: list[tuple[str, int] | None] = []
         line = []
         for role in roles:
-            found = _best_span(index, role, facet, vector)
+            found = _best_span(index, role, facet, vector, settings.heading_bonus)
             if found is None:
                 cells.append(None)
                 continue
             span_row, chunk_row = found
             n = cited.cite(chunk_row, span_row)
-            excerpt = _shorten(index.spans[span_row].answer_text)
+            excerpt = _shorten(index.spans[span_row].answer_text, settings.cell_chars)
             cells.append((excerpt, n))
             line.append(f"{label(role)}: {excerpt} [{n}]")
         rows.append(ComparisonRow(aspect, tuple(cells)))
@@ -62,17 +58,14 @@ def compose_comparison(
         refused=False,
         confidence=filled,
         citations=cited.citations(),
-        notice=notice,
         comparison=comparison,
         kind="compare",
     )
 
 
-def _names(facet: Facet, heading: str) -> bool:
-    return any(re.search(rf"(?<![\w-]){re.escape(word)}s?(?![\w-])", heading, re.I) for word in facet.words)
-
-
-def _best_span(index: LoadedIndex, role: str, facet: Facet, vector: np.ndarray) -> tuple[int, int] | None:
+def _best_span(
+    index: LoadedIndex, role: str, facet: Facet, vector: np.ndarray, heading_bonus: float
+) -> tuple[int, int] | None:
     """The sentence of `role`'s guides that best states `facet`, and a chunk that contains it."""
     best: tuple[float, int, int] | None = None
     for chunk_row, chunk in enumerate(index.chunks):
@@ -81,11 +74,11 @@ def _best_span(index: LoadedIndex, role: str, facet: Facet, vector: np.ndarray) 
         first, last = index.chunk_spans[chunk_row]
         if first == last:
             continue
-        scores = index.span_vectors[first:last] @ vector
+        scores = index.span_store.similarities(vector, range(first, last))[:, 0]
         # Only the innermost heading counts: "Skills" under "Qualifications, Experience, and
         # Skills" is about skills, not qualifications.
-        if _names(facet, chunk.section.split(" > ")[-1]):
-            scores = scores + HEADING_BONUS
+        if facet.named_in(chunk.section.split(" > ")[-1]):
+            scores = scores + heading_bonus
         for offset, span in enumerate(index.spans[first:last]):
             # A lead-in ("Core skills include:"), a fragment or boilerplate says nothing on its own.
             if not span.material or span.text.rstrip().endswith(":") or len(content_words(span.text)) < 4:
@@ -96,7 +89,7 @@ def _best_span(index: LoadedIndex, role: str, facet: Facet, vector: np.ndarray) 
     return None if best is None else (best[1], best[2])
 
 
-def _shorten(text: str, limit: int = CELL_CHARS) -> str:
+def _shorten(text: str, limit: int) -> str:
     text = text.strip()
     if len(text) <= limit:
         return text

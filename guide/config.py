@@ -40,11 +40,17 @@ class EmbeddingSettings:
 
 @dataclass(frozen=True)
 class IndexSettings:
-    # Exact search up to this many chunks; an HNSW graph above it.
+    # The vector store (see guide/stores.py): "faiss".
+    store: str = "faiss"
+    # Exact search up to this many chunks; an HNSW graph above it. Trades build time and memory
+    # against exactness; `make bench` measures recall@10 and latency at 10k, 100k and 1M chunks.
     exact_max_chunks: int = 50_000
     hnsw_m: int = 32
     hnsw_ef_construction: int = 80
     hnsw_ef_search: int = 128
+    # A role-filtered HNSW search looks this many times deeper, then keeps the role's rows (and
+    # falls back to exact search over them when too few come back). Deeper costs time.
+    hnsw_filter_oversample: int = 10
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,12 @@ class RetrievalSettings:
     typo_tolerance: bool = True
     # Optional cross-encoder (sentence-transformers name or local path); off when empty.
     reranker: str = ""
+    # Each signal (dense chunks, BM25, best sentence) nominates candidates_per_hit × k +
+    # candidates_extra chunks to be scored in full. Wider finds a passage that only the fused
+    # score ranks high, at the cost of scoring more; at 4 × k + 20 the hit@3 of
+    # eval/questions.yaml is 1.000, and no wider pool changes a figure of `guide eval`.
+    candidates_per_hit: int = 4
+    candidates_extra: int = 20
 
 
 @dataclass(frozen=True)
@@ -90,6 +102,24 @@ class AnswerSettings:
     question_kinds: bool = True
     # Refuse a question about a job the guides do not name ("How do I become an airline pilot?").
     subject_check: bool = True
+    # Which answerer writes answers (see guide/answering.py): "extractive".
+    backend: str = "extractive"
+    # A fact answer quotes the best sentences of the top `evidence_passages` passages: a sentence
+    # joins when it scores within `sentence_margin` of the best one (the sentence right after a
+    # chosen one within `following_margin`, as it often completes it), and loses
+    # `passage_rank_weight` × how far its passage's score lies below the top passage's. Wider
+    # margins add context and more off-topic sentences; tuned on eval/questions.yaml (fact in
+    # answer, answer length).
+    evidence_passages: int = 3
+    sentence_margin: float = 0.06
+    following_margin: float = 0.10
+    passage_rank_weight: float = 0.5
+    # A fact answer stops adding sentences past this many characters (after the first).
+    max_answer_chars: int = 650
+    # Confidence shown as "medium" from this value and "high" from the next; the usefulness
+    # figures count answers at high confidence without a key point (eval/usefulness.yaml).
+    medium_confidence: float = 0.5
+    high_confidence: float = 0.8
 
 
 @dataclass(frozen=True)
@@ -123,6 +153,17 @@ class StructureSettings:
     confidence_slope: float = 8.5
 
 
+@dataclass(frozen=True)
+class CompareSettings:
+    """How a comparison table picks its cells (set on the comparison questions of eval/questions.yaml)."""
+
+    # Added to a sentence's similarity to the aspect when its innermost heading names the aspect:
+    # higher trusts the guides' headings over the sentence's own wording.
+    heading_bonus: float = 0.12
+    # A cell quotes at most this many characters of its sentence (then "…").
+    cell_chars: int = 240
+
+
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
@@ -150,6 +191,7 @@ class Settings:
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     answer: AnswerSettings = field(default_factory=AnswerSettings)
     structure: StructureSettings = field(default_factory=StructureSettings)
+    compare: CompareSettings = field(default_factory=CompareSettings)
     ui: UISettings = field(default_factory=UISettings)
 
 
@@ -222,6 +264,11 @@ MINIMUMS = {
     "answer.max_sentences": 1,
     "answer.max_question_chars": 10,
     "index.hnsw_m": 4,
+    "index.hnsw_filter_oversample": 1,
+    "retrieval.candidates_per_hit": 1,
+    "answer.evidence_passages": 1,
+    "answer.max_answer_chars": 50,
+    "compare.cell_chars": 20,
 }
 
 

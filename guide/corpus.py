@@ -18,7 +18,8 @@ logger = logging.getLogger(__name__)
 GUIDE_SUFFIXES = (".md", ".markdown", ".txt")
 MAX_GUIDE_BYTES = 5 * 1024 * 1024
 ROLE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$")
+# An ATX Markdown heading line: its level (the #s) and its title. The one definition of a heading.
+HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
 
 
 @dataclass(frozen=True)
@@ -191,8 +192,8 @@ def _phrases(meta: dict[str, Any], key: str, text: str) -> tuple[str, ...]:
 
 def _first_heading(body: str) -> str | None:
     for line in body.split("\n"):
-        match = _HEADING.match(line.strip())
-        if match:
+        match = HEADING.match(line.strip())
+        if match and match.group(2).strip():
             return match.group(2).strip()
     return None
 

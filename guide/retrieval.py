@@ -36,6 +36,8 @@ class Hit:
     lexical: float
     row: int
     chunk: Chunk
+    # The cross-encoder's own score when a reranker ordered the hits (another scale than `score`).
+    reranked: float | None = None
 
 
 class LexicalIndex:
@@ -89,7 +91,7 @@ class Retriever:
         use_lexical = settings.lexical_weight > 0
         self.lexical = LexicalIndex([chunk.context_text() for chunk in index.chunks]) if use_lexical else None
         self.sentence_lexical = (
-            LexicalIndex([f"{span.section}: {span.text}" for span in index.spans])
+            LexicalIndex([span.context_text() for span in index.spans])
             if use_lexical and index.spans
             else None
         )
@@ -116,7 +118,7 @@ class Retriever:
 
     def sentence_scores(self, vector: np.ndarray, text: str) -> np.ndarray:
         """Every sentence's score for one text (dense plus BM25, as in `search`); boilerplate scores -1."""
-        scores = self.index.span_vectors @ vector.astype(np.float32, copy=False)
+        scores = self.index.span_store.similarities(vector)[:, 0]
         if self.sentence_lexical is not None:
             scores = scores + self.settings.lexical_weight * self.sentence_lexical.relative_scores(text)
         return np.where(self.material, scores, np.float32(-1.0))
@@ -131,16 +133,10 @@ class Retriever:
         key = (facet, bonus)
         cached = self._facets.get(key)
         if cached is None:
-            pattern = re.compile(
-                r"(?<![\w-])(?:" + "|".join(re.escape(word.lower()) for word in facet.words) + r")(?:s|es)?(?![\w-])"
-            )
             headings = {span.section for span in self.index.spans}
-            named_headings = {h for h in headings if facet.words and pattern.search(h.split(" > ")[-1].lower())}
+            named_headings = {h for h in headings if facet.named_in(h.split(" > ")[-1])}
             named = np.asarray([span.section in named_headings for span in self.index.spans], dtype=bool)
-            says = np.asarray(
-                [bool(facet.words) and pattern.search(span.text.lower()) is not None for span in self.index.spans],
-                dtype=bool,
-            )
+            says = np.asarray([facet.named_in(span.text) for span in self.index.spans], dtype=bool)
             scores = self.sentence_scores(vector, f"{facet.description} {' '.join(facet.words)}")
             cached = (scores + bonus * named + bonus * says, named)
             self._facets[key] = cached
@@ -180,12 +176,13 @@ class Retriever:
             return Retrieval([], np.zeros(len(self.index.spans), dtype=np.float32))
         queries = np.atleast_2d(query_vector).astype(np.float32, copy=False)
         settings = self.settings
-        pool = 4 * k + 20
-        wanted = pool if not roles else size if self.index.vectors.parameters["type"] == "flat" else 50 * k + 200
-        _, rows = self.index.vectors.search(queries, min(wanted, size))
+        pool = settings.candidates_per_hit * k + settings.candidates_extra
+        _, rows = self.index.chunk_store.search(queries, min(pool, size), labels=roles)
         candidates = {int(row) for row in rows.ravel() if row >= 0}
         lexical = self.lexical.relative_scores(query_text) if self.lexical is not None else None
-        span_dense = (self.index.span_vectors @ queries.T).mean(axis=1) if self.index.spans else np.zeros(0, np.float32)
+        span_dense = (
+            self.index.span_store.similarities(queries).mean(axis=1) if self.index.spans else np.zeros(0, np.float32)
+        )
         span_dense = np.where(self.material, span_dense, np.float32(-1.0))
         span_scores = span_dense
         if self.sentence_lexical is not None:
@@ -199,7 +196,7 @@ class Retriever:
                 candidates.update(int(row) for row in np.argsort(-scores)[:pool])
         ordered = sorted(candidates)
         # A chunk's similarity to several phrasings of the question is their mean.
-        similarities = (self.index.vectors.reconstruct_rows(ordered) @ queries.T).mean(axis=1)
+        similarities = self.index.chunk_store.similarities(queries, ordered).mean(axis=1)
         dense = dict(zip(ordered, similarities.tolist(), strict=True))
 
         boosted, allowed = set(prefer_roles), set(roles)

@@ -35,7 +35,7 @@ class Point:
 
     def line(self) -> str:
         label = f"{self.facet[:1].upper()}{self.facet[1:]}: " if self.facet else ""
-        return f"- {label}{_as_sentence(self.text)} [{self.n}]"
+        return f"- {label}{as_sentence(self.text)} [{self.n}]"
 
 
 @dataclass(frozen=True)
@@ -225,7 +225,7 @@ def compose_structure(
             chosen.add(following)
         points.append(
             Point(
-                text=" ".join(_as_sentence(index.spans[r].answer_text) for r in rows),
+                text=" ".join(as_sentence(index.spans[r].answer_text) for r in rows),
                 n=0,
                 group=labels(role) if grouped else "",
                 facet=facet_name,
@@ -285,6 +285,7 @@ def _section_points(
     return taken
 
 
-def _as_sentence(text: str) -> str:
+def as_sentence(text: str) -> str:
+    """`text` ending as a sentence does (a full stop added when it has no closing mark)."""
     text = text.strip()
     return text if text.endswith((".", "!", "?", ":", ")")) else text + "."

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from guide.index import build_index
-from tests.conftest import FakeEmbedder, make_settings
+from tests.helpers import FakeEmbedder, make_settings
 
 
 def main() -> None:

@@ -243,7 +243,7 @@ def pixel_server():
 def hostile_app(tmp_path_factory, real_embedder, pixel_server):
     """The app over a lecturer guide whose qualification sentence carries every live construct."""
     from guide.index import build_index
-    from tests.conftest import CORPUS, make_settings
+    from tests.helpers import CORPUS, make_settings
 
     port, _ = pixel_server
     base = tmp_path_factory.mktemp("hostile")

@@ -254,14 +254,9 @@ def test_front_matter_names_must_be_lists_of_phrases(tmp_path, shipped_index):
 
 
 def _fake_build(tmp_path, corpus, *args):
-    """`guide build` through the CLI, with the deterministic fake embedder standing in for the model."""
-    from unittest import mock
-
-    from tests.conftest import FakeEmbedder
-
+    """`guide build` through the CLI with the model `fake` (the deterministic stand-in), set as a user would."""
     folders = ["--corpus", str(corpus), "--index", str(tmp_path / "index")]
-    with mock.patch("guide.cli._embedder", lambda settings: FakeEmbedder()):
-        return CliRunner().invoke(main, [*folders, "build", *args], env={"GUIDE_MODEL": "fake"})
+    return CliRunner().invoke(main, [*folders, "build", *args], env={"GUIDE_MODEL": "fake"})
 
 
 def test_a_link_out_of_the_corpus_folder_a_pipe_and_a_bad_id_are_refused_by_name(tmp_path, small_corpus):
@@ -293,7 +288,7 @@ def test_a_link_out_of_the_corpus_folder_a_pipe_and_a_bad_id_are_refused_by_name
 
 def test_paths_are_relative_to_the_corpus_folder_and_reference_marks_never_pass_for_citations(tmp_path):
     from guide.engine import Engine
-    from tests.conftest import FakeEmbedder, make_settings
+    from tests.helpers import FakeEmbedder, make_settings
 
     corpus = tmp_path / "srv" / "guides"
     corpus.mkdir(parents=True)

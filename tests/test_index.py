@@ -7,7 +7,7 @@ import pytest
 
 from guide.errors import BuildLockedError, CorpusError, IndexCorruptError, IndexMismatchError, IndexMissingError
 from guide.index import build_index, build_lock, current_generation, index_status, load_index
-from tests.conftest import make_settings
+from tests.helpers import make_settings
 
 
 @pytest.fixture
@@ -25,7 +25,8 @@ def test_manifest_records_model_settings_hashes_counts_and_time(settings, fake_e
     assert all(len(digest) == 64 for digest in manifest["files"].values())
     assert manifest["counts"] == {"documents": 2, "chunks": report.chunks, "spans": report.spans}
     assert manifest["built_at"].endswith("+00:00")
-    assert manifest["index"] == {"type": "flat"}
+    assert manifest["index"] == {"store": "faiss", "type": "flat", "size": report.chunks, "dimension": 64}
+    assert manifest["stores"]["spans"] == {"store": "faiss", "type": "flat", "size": report.spans, "dimension": 64}
     assert set(manifest["checksums"]) >= {"chunks.jsonl", "chunk_vectors.npy", "span_vectors.npy", "documents.jsonl"}
 
 
@@ -33,7 +34,7 @@ def test_loaded_index_matches_the_build(settings, fake_embedder):
     build_index(settings, fake_embedder)
     index = load_index(settings.index_dir, model="fake")
     assert sorted(index.documents) == ["lecturer", "phd"]
-    assert index.vectors.size == len(index.chunks)
+    assert index.chunk_store.size == len(index.chunks) and index.span_store.size == len(index.spans)
     for chunk, (first, last) in zip(index.chunks, index.chunk_spans, strict=True):
         spans = index.spans[first:last]
         assert spans and all(chunk.start <= s.start and s.end <= chunk.end for s in spans)
@@ -43,9 +44,9 @@ def test_loaded_index_matches_the_build(settings, fake_embedder):
 def test_search_agrees_with_brute_force_cosine(settings, fake_embedder):
     build_index(settings, fake_embedder)
     index = load_index(settings.index_dir)
-    vectors = index.vectors.reconstruct_rows(list(range(index.vectors.size)))
+    vectors = np.load(index.path / "chunk_vectors.npy")
     query = fake_embedder.encode(["GPA of admits"])[0]
-    scores, rows = index.vectors.search(query, 3)
+    scores, rows = index.chunk_store.search(query, 3)
     expected = np.argsort(-(vectors @ query))[:3]
     assert rows[0].tolist() == expected.tolist()
     assert np.allclose(scores[0], np.sort(vectors @ query)[::-1][:3], atol=1e-6)
@@ -130,10 +131,8 @@ def test_incremental_rebuild_embeds_only_changed_chunks_and_equals_a_full_build(
     build_index(full_settings, fake_embedder, force=True)
     full = load_index(full_settings.index_dir)
     assert incremental.chunks == full.chunks and incremental.spans == full.spans
-    first = incremental.vectors.reconstruct_rows(list(range(incremental.vectors.size)))
-    second = full.vectors.reconstruct_rows(list(range(full.vectors.size)))
-    assert np.array_equal(first, second)
-    assert np.array_equal(incremental.span_vectors, full.span_vectors)
+    for name in ("chunk_vectors.npy", "span_vectors.npy"):
+        assert np.array_equal(np.load(incremental.path / name), np.load(full.path / name))
 
 
 def test_force_embeds_everything(settings, fake_embedder):
@@ -161,6 +160,8 @@ def test_large_corpora_get_an_hnsw_index(tmp_path, small_corpus, fake_embedder):
     index = load_index(settings.index_dir)
     assert index.manifest["index"]["type"] == "hnsw"
     assert index.manifest["index"]["m"] == 32
-    assert (index.path / "chunks.faiss").exists()
+    assert (index.path / "chunk_vectors.hnsw.faiss").exists()
+    assert "chunk_vectors.hnsw.faiss" in index.manifest["checksums"]
+    assert index.manifest["stores"]["spans"]["type"] == "flat"  # every sentence is scored exactly
     query = fake_embedder.encode(["GPA above 3.5"])[0]
-    assert index.chunks[int(index.vectors.search(query, 1)[1][0][0])].doc_id == "phd"
+    assert index.chunks[int(index.chunk_store.search(query, 1)[1][0][0])].doc_id == "phd"

@@ -12,7 +12,7 @@ from guide.collection import load_collection
 from guide.config import ChunkingSettings
 from guide.corpus import ParseError, load_corpus, parse_front_matter, parse_guide
 from guide.query import KINDS, Lexicon, clean_question, interpret
-from tests.conftest import CORPUS
+from tests.helpers import CORPUS
 
 ROLES = ["assistant-professor", "clinical-professor", "lecturer", "phd", "researcher"]
 LEXICON = Lexicon(load_corpus(CORPUS)[0], load_collection(CORPUS))

@@ -18,7 +18,7 @@ import pytest
 
 from guide.engine import Engine
 from guide.index import build_index, current_generation, load_index
-from tests.conftest import CORPUS, FakeEmbedder, make_settings
+from tests.helpers import CORPUS, FakeEmbedder, make_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = [

@@ -1,0 +1,72 @@
+"""Answerers: what turns a question and its retrieved passages into a cited answer.
+
+The engine understands the question, retrieves, and decides whether to refuse (the same for
+every answerer); an answerer only writes the answer. `answer.backend` names one of `ANSWERERS`:
+
+    ANSWERERS["extractive"] = ExtractiveAnswerer      # quotes the guides' sentences
+
+A factory is called once per engine with the settings and the engine's cached query embedder;
+another answerer (a generative one, say) is one module with such a class plus one line here.
+Its answer must cite what it says: every `[n]` in `Answer.text` is one of `Answer.citations`,
+built with `guide.answer.CitationList` from the passages of the retrieval.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from guide.answer import Answer
+from guide.config import Settings
+from guide.errors import ConfigError
+from guide.extractive import ExtractiveAnswerer
+from guide.index import LoadedIndex
+from guide.query import Interpretation, Lexicon
+from guide.retrieval import Retrieval, Retriever
+
+EmbedMany = Callable[[Sequence[str]], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Library:
+    """One loaded index with what reads it: the retriever over it and the lexicon of its roles.
+
+    It never changes; the engine swaps in a new one when the index is rebuilt, so an answer is
+    written from one index from start to end.
+    """
+
+    index: LoadedIndex
+    retriever: Retriever
+    lexicon: Lexicon
+
+
+class Answerer(Protocol):
+    """Writes the answer to a question the engine has decided to answer."""
+
+    def answer(self, question: str, interpretation: Interpretation, retrieval: Retrieval, index: Library) -> Answer:
+        """The cited answer.
+
+        Args:
+            question: the question as asked (cleaned).
+            interpretation: how it was understood: its kind, roles, topic and search query.
+            retrieval: the passages found for it and every sentence's score.
+            index: the index the passages come from, with its retriever and lexicon.
+        """
+        ...
+
+
+AnswererFactory = Callable[[Settings, EmbedMany], Answerer]
+
+# `answer.backend` name -> factory (a class taking the settings and the query embedder).
+ANSWERERS: dict[str, AnswererFactory] = {"extractive": ExtractiveAnswerer}
+
+
+def make_answerer(settings: Settings, embed_many: EmbedMany) -> Answerer:
+    """The answerer `answer.backend` names."""
+    name = settings.answer.backend
+    if name not in ANSWERERS:
+        raise ConfigError(f"Unknown answerer {name!r} (answer.backend); known: {', '.join(sorted(ANSWERERS))}.")
+    return ANSWERERS[name](settings, embed_many)

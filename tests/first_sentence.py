@@ -1,0 +1,28 @@
+"""A second answerer, for tests only: the first answer-material sentence of the top passage, cited.
+
+It shows what an answerer takes: this class, and one line registering it
+(`ANSWERERS["first-sentence"] = FirstSentenceAnswerer`), done by the tests that use it.
+"""
+
+from __future__ import annotations
+
+from guide.answer import Answer, CitationList
+from guide.answering import EmbedMany, Library
+from guide.config import Settings
+from guide.query import Interpretation
+from guide.retrieval import Retrieval
+from guide.structured import as_sentence
+
+
+class FirstSentenceAnswerer:
+    def __init__(self, settings: Settings, embed_many: EmbedMany) -> None:
+        self.settings = settings
+
+    def answer(self, question: str, interpretation: Interpretation, retrieval: Retrieval, index: Library) -> Answer:
+        top = retrieval.hits[0]
+        first, last = index.index.chunk_spans[top.row]
+        row = next(row for row in range(first, last) if index.retriever.material[row])
+        cited = CitationList(index.index)
+        n = cited.cite(top.row, row)
+        text = f"{as_sentence(index.index.spans[row].answer_text)} [{n}]"
+        return Answer(question, interpretation, text, refused=False, confidence=top.dense, citations=cited.citations())

@@ -1,0 +1,64 @@
+"""What several test modules share: paths, settings for a test folder, and two tiny guides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from guide.config import Settings, apply_overrides
+from guide.embedding import FakeEmbedder
+
+__all__ = ["CORPUS", "GUIDE_A", "GUIDE_B", "ROOT", "FakeEmbedder", "make_settings", "write_small_corpus"]
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+
+
+def make_settings(tmp_path: Path, corpus: Path, model: str = "fake", **overrides: object) -> Settings:
+    """Settings with every file under `tmp_path`, the corpus at `corpus`, and the `fake` model by default."""
+    values = {
+        "corpus_dir": corpus,
+        "index_dir": tmp_path / "index",
+        "feedback_file": tmp_path / "feedback.jsonl",
+        "embedding.model": model,
+    }
+    values.update(overrides)
+    return apply_overrides(Settings(), values)
+
+
+GUIDE_A = """---
+title: Lecturer Guide
+role: lecturer
+source: test
+summary: About lecturers.
+---
+
+# Lecturer Guide
+
+## Qualifications
+
+A PhD in statistics is essential. Teaching experience helps.
+
+## Salary
+
+Lecturers earn a salary that rises with promotion.
+"""
+
+GUIDE_B = """---
+title: PhD Guide
+role: phd
+---
+
+# PhD Guide
+
+## Admission
+
+Admits usually have a GPA above 3.5. A master's degree helps.
+"""
+
+
+def write_small_corpus(folder: Path) -> Path:
+    """A corpus of the two tiny guides in `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "lecturer.md").write_text(GUIDE_A, encoding="utf-8")
+    (folder / "phd.md").write_text(GUIDE_B, encoding="utf-8")
+    return folder
