@@ -7,7 +7,7 @@ PORT ?= 8501
 # Loopback only by default; `make run ADDRESS=0.0.0.0` serves the network (Rebuild then off).
 ADDRESS ?= 127.0.0.1
 
-.PHONY: install run index test lint bench browser clean
+.PHONY: install run index test test-fast lint bench browser clean
 
 install: $(STAMP)
 
@@ -40,6 +40,12 @@ browser:
 test: install browser
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
+
+# The inner loop: everything but the tests that load the real model or drive Chromium (they use
+# the `fake` model instead); under a minute.
+test-fast: install
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q -m "not model and not browser"
 
 lint: install
 	$(BIN)/ruff check .

@@ -214,7 +214,9 @@ def load_settings(
         for key, value in _flatten(_read_yaml(Path(path or CONFIG_FILE))):
             settings = set_value(settings, key, value)
     env_values = {key: environ[name] for name, key in ENVIRONMENT.items() if environ.get(name)}
-    return apply_overrides(settings, {**env_values, **(overrides or {})})
+    # A flag left unset arrives as None and must not hide the environment's value.
+    flags = {key: value for key, value in (overrides or {}).items() if value is not None}
+    return apply_overrides(settings, {**env_values, **flags})
 
 
 def apply_overrides(settings: Settings, overrides: dict[str, Any]) -> Settings:

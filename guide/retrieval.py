@@ -83,6 +83,9 @@ class Retriever:
     embedding with title and headings, and BM25 over it) and by its best sentence (the
     sentence's embedding and BM25 over sentences). Facts live in sentences, so the second
     view finds the passage that states the answer rather than one that is merely on topic.
+    Vectors are read only through the index's two stores (`guide.stores.VectorStore`): a
+    search of the chunk store nominates candidates, and exact similarities of the candidates
+    and of every sentence are asked of the stores.
     """
 
     def __init__(self, index: LoadedIndex, settings: RetrievalSettings) -> None:

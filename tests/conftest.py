@@ -43,6 +43,19 @@ def shipped_index(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> Se
 
 
 @pytest.fixture(scope="session")
+def fake_shipped_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The shipped corpus (copied) built once with the model `fake`: for plumbing, in a second."""
+    from guide.index import build_index
+
+    base = tmp_path_factory.mktemp("shipped-fake")
+    corpus = base / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    settings = make_settings(base, corpus, model="fake")
+    build_index(settings, FakeEmbedder())
+    return settings
+
+
+@pytest.fixture(scope="session")
 def engine(shipped_index: Settings, real_embedder):
     """The engine over the shipped guides with the real model."""
     from guide.engine import Engine

@@ -11,13 +11,13 @@ from guide.render import escape_markdown
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
-pytestmark = pytest.mark.model
 
 
-@pytest.fixture
-def app(shipped_index, monkeypatch, tmp_path):
-    monkeypatch.setenv("GUIDE_CORPUS_DIR", str(shipped_index.corpus_dir))
-    monkeypatch.setenv("GUIDE_INDEX_DIR", str(shipped_index.index_dir))
+def _start(monkeypatch, tmp_path, settings) -> AppTest:
+    """The app as a user starts it, folders and model chosen through the environment."""
+    monkeypatch.setenv("GUIDE_CORPUS_DIR", str(settings.corpus_dir))
+    monkeypatch.setenv("GUIDE_INDEX_DIR", str(settings.index_dir))
+    monkeypatch.setenv("GUIDE_MODEL", settings.embedding.model)
     monkeypatch.setenv("GUIDE_FEEDBACK_FILE", str(tmp_path / "feedback.jsonl"))
     monkeypatch.chdir(tmp_path)
     at = AppTest.from_file(APP, default_timeout=120)
@@ -26,10 +26,23 @@ def app(shipped_index, monkeypatch, tmp_path):
     return at
 
 
+@pytest.fixture
+def app(fake_shipped_index, monkeypatch, tmp_path):
+    """The app over the shipped guides with the real model: for what answers say."""
+    return _start(monkeypatch, tmp_path, shipped_index)
+
+
+@pytest.fixture
+def fake_app(fake_shipped_index, monkeypatch, tmp_path):
+    """The app over the shipped guides with GUIDE_MODEL=fake: for how the app behaves."""
+    return _start(monkeypatch, tmp_path, fake_shipped_index)
+
+
 def _assistant_texts(at: AppTest) -> list[str]:
     return [" ".join(m.value for m in message.markdown) for message in at.chat_message if message.name == "assistant"]
 
 
+@pytest.mark.model
 def test_asking_in_the_chat_shows_an_answer_with_a_source(app):
     app.chat_input[0].set_value("How long is the tenure track for an assistant professor?").run()
     assert not app.exception
@@ -40,6 +53,7 @@ def test_asking_in_the_chat_shows_an_answer_with_a_source(app):
     assert any("orange-background" in m.value for m in app.expander[0].markdown)
 
 
+@pytest.mark.model
 def test_sidebar_shows_index_status_and_starters(app):
     sidebar = " ".join(m.value for m in app.sidebar.markdown)
     assert "**Guides:** 5" in sidebar and "gt\\-all\\-minilm\\-l6\\-v2" in sidebar and "fresh" in sidebar
@@ -48,6 +62,7 @@ def test_sidebar_shows_index_status_and_starters(app):
     assert "5\\-7 years" in _assistant_texts(app)[0]
 
 
+@pytest.mark.model
 def test_follow_up_shows_how_it_was_understood(app):
     app.chat_input[0].set_value("How much postdoc experience does an assistant professor need?").run()
     app.chat_input[0].set_value("And for a lecturer?").run()
@@ -55,31 +70,33 @@ def test_follow_up_shows_how_it_was_understood(app):
     assert any(c.startswith("Interpreted as:") and "lecturer" in c for c in captions)
 
 
-def test_script_tags_in_a_question_appear_as_text(app):
-    app.chat_input[0].set_value("<script>alert('x')</script> What GPA do PhD admits have?").run()
-    assert not app.exception
-    user = [m.value for m in app.chat_message[0].markdown]
+def test_script_tags_in_a_question_appear_as_text(fake_app):
+    fake_app.chat_input[0].set_value("<script>alert('x')</script> What GPA do PhD admits have?").run()
+    assert not fake_app.exception
+    user = [m.value for m in fake_app.chat_message[0].markdown]
     assert user == [escape_markdown("<script>alert('x')</script> What GPA do PhD admits have?")]
-    assert all("<script>" not in m.value for m in app.markdown)
+    assert all("<script>" not in m.value for m in fake_app.markdown)
 
 
+@pytest.mark.model
 def test_off_topic_question_is_refused(app):
     app.chat_input[0].set_value("What is the capital of Mongolia?").run()
     assert "could not find an answer" in _assistant_texts(app)[0]
 
 
-def _copy(shipped_index, tmp_path):
+def _copy(built, tmp_path):
     import shutil
 
     corpus, index = tmp_path / "corpus", tmp_path / "index"
-    shutil.copytree(shipped_index.corpus_dir, corpus)
-    shutil.copytree(shipped_index.index_dir, index)
+    shutil.copytree(built.corpus_dir, corpus)
+    shutil.copytree(built.index_dir, index)
     return corpus, index
 
 
 def _run(monkeypatch, tmp_path, corpus, index, config: str = "") -> AppTest:
     monkeypatch.setenv("GUIDE_CORPUS_DIR", str(corpus))
     monkeypatch.setenv("GUIDE_INDEX_DIR", str(index))
+    monkeypatch.setenv("GUIDE_MODEL", "fake")
     monkeypatch.setenv("GUIDE_FEEDBACK_FILE", str(tmp_path / "feedback.jsonl"))
     if config:
         (tmp_path / "guide.yaml").write_text(config)
@@ -90,8 +107,8 @@ def _run(monkeypatch, tmp_path, corpus, index, config: str = "") -> AppTest:
     return at
 
 
-def test_a_damaged_index_shows_the_error_and_a_rebuild_button_that_fixes_it(shipped_index, monkeypatch, tmp_path):
-    corpus, index = _copy(shipped_index, tmp_path)
+def test_a_damaged_index_shows_the_error_and_a_rebuild_button_that_fixes_it(fake_shipped_index, monkeypatch, tmp_path):
+    corpus, index = _copy(fake_shipped_index, tmp_path)
     generation = index / (index / "CURRENT").read_text().strip()
     (generation / "chunks.jsonl").write_text("truncated")
     at = _run(monkeypatch, tmp_path, corpus, index, config="ui:\n  allow_rebuild: true\n")
@@ -103,8 +120,8 @@ def test_a_damaged_index_shows_the_error_and_a_rebuild_button_that_fixes_it(ship
     assert "3\\.5/4\\.0" in _assistant_texts(at)[0]
 
 
-def test_stale_index_shows_a_banner_and_rebuild_can_be_turned_off(shipped_index, monkeypatch, tmp_path):
-    corpus, index = _copy(shipped_index, tmp_path)
+def test_stale_index_shows_a_banner_and_rebuild_can_be_turned_off(fake_shipped_index, monkeypatch, tmp_path):
+    corpus, index = _copy(fake_shipped_index, tmp_path)
     (corpus / "postdoc.md").write_text(
         "---\ntitle: Postdoc Guide\nrole: postdoc\n---\n\n# Postdoc\n\nPostdocs last two years.\n"
     )
@@ -114,9 +131,9 @@ def test_stale_index_shows_a_banner_and_rebuild_can_be_turned_off(shipped_index,
     assert any("Rebuilding is turned off" in caption.value for caption in at.caption)
 
 
-def test_rebuild_is_off_by_default_when_the_app_may_listen_beyond_this_machine(shipped_index, monkeypatch, tmp_path):
+def test_rebuild_is_off_by_default_when_the_app_may_listen_beyond_this_machine(fake_shipped_index, monkeypatch, tmp_path):
     # AppTest sets no server address, like `streamlit run` without --server.address: every interface.
-    corpus, index = _copy(shipped_index, tmp_path)
+    corpus, index = _copy(fake_shipped_index, tmp_path)
     at = _run(monkeypatch, tmp_path, corpus, index)
     assert not any(button.label == "Rebuild index" for button in at.button)
     assert any("Rebuilding is turned off" in caption.value for caption in at.caption)
@@ -124,6 +141,7 @@ def test_rebuild_is_off_by_default_when_the_app_may_listen_beyond_this_machine(s
     assert any(button.label == "Rebuild index" for button in allowed.button)
 
 
+@pytest.mark.model
 def test_comparison_table_guide_browser_and_export(app):
     app.chat_input[0].set_value("Compare a lecturer and an assistant professor on qualifications").run()
     table = app.table[0].value
@@ -134,26 +152,27 @@ def test_comparison_table_guide_browser_and_export(app):
     assert "Grade point averages above 3\\.5/4\\.0" in browser_text or "Assistant Professor" in browser_text
 
 
-def test_a_follow_up_can_be_asked_on_its_own_instead(app):
-    app.chat_input[0].set_value("How much postdoc experience does an assistant professor need?").run()
-    app.chat_input[0].set_value("What about lecturers?").run()
-    next(button for button in app.button if button.label == "Ask it on its own instead").click().run()
-    assert not app.exception
-    user_turns = [m.markdown[0].value for m in app.chat_message if m.name == "user"]
+def test_a_follow_up_can_be_asked_on_its_own_instead(fake_app):
+    fake_app.chat_input[0].set_value("How much postdoc experience does an assistant professor need?").run()
+    fake_app.chat_input[0].set_value("What about lecturers?").run()
+    next(button for button in fake_app.button if button.label == "Ask it on its own instead").click().run()
+    assert not fake_app.exception
+    user_turns = [m.markdown[0].value for m in fake_app.chat_message if m.name == "user"]
     assert user_turns[-1] == "What about lecturers?" and len(user_turns) == 3
-    last = app.chat_message[-1]
+    last = fake_app.chat_message[-1]
     assert not any(c.value.startswith("Interpreted as:") for c in last.caption)
 
 
-def test_title_description_and_starters_come_from_the_collection_file(app):
+def test_title_description_and_starters_come_from_the_collection_file(fake_app):
     from guide.collection import load_collection
 
     collection = load_collection(CORPUS)
-    assert app.title[0].value == collection.title
-    labels = [button.label for button in app.sidebar.button]
+    assert fake_app.title[0].value == collection.title
+    labels = [button.label for button in fake_app.sidebar.button]
     assert all(starter in labels for starter in collection.starters)
 
 
+@pytest.mark.model
 def test_a_broad_question_shows_a_lead_and_cited_points(app):
     app.chat_input[0].set_value("How do I become a machine learning lecturer?").run()
     assert not app.exception
@@ -163,16 +182,17 @@ def test_a_broad_question_shows_a_lead_and_cited_points(app):
     assert "1\\-3 years" in answer and "Discover the role" not in answer
 
 
+@pytest.mark.model
 def test_trends_are_grouped_by_guide(app):
     app.chat_input[0].set_value("What are the trends in machine learning academic jobs?").run()
     answer = _assistant_texts(app)[0]
     assert "**Lecturer**" in answer and "**Clinical professor**" in answer
 
 
-def test_a_rebuild_running_in_another_session_disables_the_button(shipped_index, monkeypatch, tmp_path):
+def test_a_rebuild_running_in_another_session_disables_the_button(fake_shipped_index, monkeypatch, tmp_path):
     from guide.index import APP_REBUILD
 
-    corpus, index = _copy(shipped_index, tmp_path)
+    corpus, index = _copy(fake_shipped_index, tmp_path)
     with APP_REBUILD:
         at = _run(monkeypatch, tmp_path, corpus, index, config="ui:\n  allow_rebuild: true\n")
         button = next(button for button in at.button if button.label == "Rebuild index")

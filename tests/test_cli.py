@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from guide.cli import main
 from guide.query import KINDS
+from tests.helpers import CORPUS
 
 SEARCH_HIT_KEYS = {
     "rank": int,
@@ -25,15 +26,26 @@ SEARCH_HIT_KEYS = {
 CITATION_KEYS = {"n": int, "doc_id": str, "title": str, "section": str, "path": str, "snippet": str}
 
 
-@pytest.fixture
-def run(shipped_index):
+def _runner(settings, env=None):
     runner = CliRunner()
 
     def invoke(*args: str, input: str | None = None):
-        folders = ["--corpus", str(shipped_index.corpus_dir), "--index", str(shipped_index.index_dir)]
-        return runner.invoke(main, [*folders, *args], input=input, catch_exceptions=False)
+        folders = ["--corpus", str(settings.corpus_dir), "--index", str(settings.index_dir)]
+        return runner.invoke(main, [*folders, *args], input=input, env=env, catch_exceptions=False)
 
     return invoke
+
+
+@pytest.fixture
+def run(shipped_index):
+    """`guide` over the shipped guides with the real model: for what answers say."""
+    return _runner(shipped_index)
+
+
+@pytest.fixture
+def run_fake(fake_shipped_index):
+    """`guide` over the shipped guides with the model `fake`, chosen through GUIDE_MODEL: for plumbing."""
+    return _runner(fake_shipped_index, env={"GUIDE_MODEL": "fake"})
 
 
 def check_search_shape(data: dict) -> None:
@@ -67,9 +79,8 @@ def check_ask_shape(data: dict) -> None:
     assert used == {citation["n"] for citation in data["citations"]}
 
 
-pytestmark = pytest.mark.model
 
-
+@pytest.mark.model
 def test_ask_json_states_the_question_kind_and_structured_points(run):
     result = run("ask", "How do I become a machine learning lecturer?", "--json")
     assert result.exit_code == 0, result.output
@@ -84,6 +95,7 @@ def test_ask_json_states_the_question_kind_and_structured_points(run):
     assert trends["kind"] == "trends" and len({point["group"] for point in trends["points"]}) >= 3
 
 
+@pytest.mark.model
 def test_search_json_shape(run):
     result = run("search", "How long is the tenure track?", "--k", "3", "--json")
     assert result.exit_code == 0, result.output
@@ -92,6 +104,7 @@ def test_search_json_shape(run):
     assert len(data["hits"]) == 3 and data["hits"][0]["role"] == "assistant-professor"
 
 
+@pytest.mark.model
 def test_ask_json_shape(run):
     result = run("ask", "How long is the tenure track for an assistant professor?", "--json")
     assert result.exit_code == 0, result.output
@@ -101,12 +114,14 @@ def test_ask_json_shape(run):
     assert data["citations"][0]["doc_id"] == "assistant-professor"
 
 
+@pytest.mark.model
 def test_ask_refusal_json(run):
     data = json.loads(run("ask", "What is the capital of Mongolia?", "--json").stdout)
     check_ask_shape(data)
     assert data["refused"] and data["citations"] == []
 
 
+@pytest.mark.model
 def test_ask_with_history(run):
     result = run(
         "ask", "And for a lecturer?", "--history", "How much postdoc experience does an assistant professor need?"
@@ -123,6 +138,7 @@ BATCH = [
 ]
 
 
+@pytest.mark.model
 def test_ask_batch_writes_one_json_object_per_line(run, tmp_path):
     batch = tmp_path / "questions.jsonl"
     batch.write_text("\n".join(json.dumps(item) for item in BATCH) + "\n")
@@ -138,8 +154,8 @@ def test_ask_batch_writes_one_json_object_per_line(run, tmp_path):
     assert answers[2]["refused"]
 
 
-def test_search_batch_from_stdin(run):
-    result = run("search", "--batch", "-", input="\n".join(json.dumps(item) for item in BATCH))
+def test_search_batch_from_stdin(run_fake):
+    result = run_fake("search", "--batch", "-", input="\n".join(json.dumps(item) for item in BATCH))
     assert result.exit_code == 0, result.output
     results = [json.loads(line) for line in result.stdout.strip().split("\n")]
     assert [r["query"] for r in results] == [item["question"] for item in BATCH]
@@ -147,44 +163,42 @@ def test_search_batch_from_stdin(run):
         check_search_shape(data)
 
 
-def test_batch_with_bad_lines_reports_them_and_fails(run, tmp_path):
+def test_batch_with_bad_lines_reports_them_and_fails(run_fake, tmp_path):
     batch = tmp_path / "bad.jsonl"
     batch.write_text('{"question": "What GPA do PhD admits have?"}\nnot json\n{"history": []}\n')
-    result = run("ask", "--batch", str(batch))
+    result = run_fake("ask", "--batch", str(batch))
     assert result.exit_code == 1
     lines = [json.loads(line) for line in result.stdout.strip().split("\n")]
     assert "answer" in lines[0] and "line 2 is not JSON" in lines[1]["error"] and "line 3" in lines[2]["error"]
 
 
-def test_usage_errors_exit_non_zero_without_traceback(run, tmp_path):
-    assert run("ask").exit_code == 2
-    missing = run("ask", "--batch", str(tmp_path / "nope.jsonl"))
+def test_usage_errors_exit_non_zero_without_traceback(run_fake, tmp_path):
+    assert run_fake("ask").exit_code == 2
+    missing = run_fake("ask", "--batch", str(tmp_path / "nope.jsonl"))
     assert missing.exit_code == 1 and "does not exist" in missing.stderr
-    unknown = run("search", "x", "--role", "astronaut")
+    unknown = run_fake("search", "x", "--role", "astronaut")
     assert unknown.exit_code == 2 and "Unknown role astronaut" in unknown.stderr
-    empty = run("ask", "   ")
+    empty = run_fake("ask", "   ")
     assert empty.exit_code == 2 and "Please type a question" in empty.stdout
 
 
-def test_status_of_the_built_index(run):
-    result = run("status")
+def test_status_of_the_built_index(run_fake):
+    result = run_fake("status")
     assert result.exit_code == 0 and "fresh" in result.stdout and "Guides:   5" in result.stdout
 
 
-def test_missing_index_is_a_clear_error(tmp_path, shipped_index):
-    result = CliRunner().invoke(
-        main, ["--corpus", str(shipped_index.corpus_dir), "--index", str(tmp_path / "none"), "ask", "hi"]
-    )
+def test_missing_index_is_a_clear_error(tmp_path):
+    result = CliRunner().invoke(main, ["--corpus", str(CORPUS), "--index", str(tmp_path / "none"), "ask", "hi"])
     assert result.exit_code == 2 and "No index" in result.stderr and "guide build" in result.stderr
     assert "Traceback" not in result.output
 
 
-def test_build_reports_what_changed_and_a_bad_guide_stops_it(tmp_path, shipped_index):
+def test_build_reports_what_changed_and_a_bad_guide_stops_it(tmp_path):
     import shutil
 
     corpus = tmp_path / "corpus"
-    shutil.copytree(shipped_index.corpus_dir, corpus)
-    runner = CliRunner()
+    shutil.copytree(CORPUS, corpus)
+    runner = CliRunner(env={"GUIDE_MODEL": "fake"})
     folders = ["--corpus", str(corpus), "--index", str(tmp_path / "index")]
     first = runner.invoke(main, [*folders, "build"])
     assert first.exit_code == 0, first.output
@@ -210,12 +224,12 @@ def test_build_reports_what_changed_and_a_bad_guide_stops_it(tmp_path, shipped_i
     assert stale.exit_code == 0, stale.output
 
 
-def test_the_collection_file_is_checked_and_counts_as_a_source(tmp_path, shipped_index):
+def test_the_collection_file_is_checked_and_counts_as_a_source(tmp_path):
     import shutil
 
     corpus = tmp_path / "corpus"
-    shutil.copytree(shipped_index.corpus_dir, corpus)
-    runner = CliRunner()
+    shutil.copytree(CORPUS, corpus)
+    runner = CliRunner(env={"GUIDE_MODEL": "fake"})
     folders = ["--corpus", str(corpus), "--index", str(tmp_path / "index")]
     assert runner.invoke(main, [*folders, "build"]).exit_code == 0
     generation = (tmp_path / "index" / "CURRENT").read_text()
@@ -242,14 +256,16 @@ def test_the_collection_file_is_checked_and_counts_as_a_source(tmp_path, shipped
     assert "What does a dean do?" in load_index(tmp_path / "index").collection.starters
 
 
-def test_front_matter_names_must_be_lists_of_phrases(tmp_path, shipped_index):
+def test_front_matter_names_must_be_lists_of_phrases(tmp_path):
     import shutil
 
     corpus = tmp_path / "corpus"
-    shutil.copytree(shipped_index.corpus_dir, corpus)
+    shutil.copytree(CORPUS, corpus)
     lecturer = corpus / "lecturer.md"
     lecturer.write_text(lecturer.read_text().replace("aliases: [lecturer,", "aliases: {lecturer: 1}\nx: [", 1))
-    result = CliRunner().invoke(main, ["--corpus", str(corpus), "--index", str(tmp_path / "index"), "build"])
+    result = CliRunner().invoke(
+        main, ["--corpus", str(corpus), "--index", str(tmp_path / "index"), "build"], env={"GUIDE_MODEL": "fake"}
+    )
     assert result.exit_code == 1 and "lecturer.md" in result.stderr and "'aliases' must be a list" in result.stderr
 
 
@@ -322,3 +338,16 @@ def test_the_app_listens_on_loopback_unless_an_address_is_given(monkeypatch, tmp
     root = Path(__file__).resolve().parent.parent
     dry = subprocess.run(["make", "-n", "-o", ".venv/.installed", "run"], cwd=root, capture_output=True, text=True)
     assert "--server.address 127.0.0.1" in dry.stdout, dry.stdout + dry.stderr
+
+
+def test_the_environment_chooses_the_folders_and_model_when_no_flag_is_given(tmp_path, small_corpus):
+    env = {"GUIDE_CORPUS_DIR": str(small_corpus), "GUIDE_INDEX_DIR": str(tmp_path / "env-index"), "GUIDE_MODEL": "fake"}
+    built = CliRunner().invoke(main, ["build"], env=env)
+    assert built.exit_code == 0, built.output
+    assert (tmp_path / "env-index" / "CURRENT").exists()
+    status = CliRunner().invoke(main, ["status"], env=env)
+    assert status.exit_code == 0 and f"Index:    {tmp_path / 'env-index'}" in status.stdout
+    assert "fake" in status.stdout and "Guides:   2" in status.stdout
+    # A flag still wins over the environment.
+    flagged = CliRunner().invoke(main, ["--index", str(tmp_path / "none"), "status"], env=env)
+    assert flagged.exit_code == 1 and str(tmp_path / "none") in flagged.stdout
