@@ -27,7 +27,7 @@ def _start(monkeypatch, tmp_path, settings) -> AppTest:
 
 
 @pytest.fixture
-def app(fake_shipped_index, monkeypatch, tmp_path):
+def app(shipped_index, monkeypatch, tmp_path):
     """The app over the shipped guides with the real model: for what answers say."""
     return _start(monkeypatch, tmp_path, shipped_index)
 
