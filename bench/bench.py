@@ -323,7 +323,8 @@ def scale(work: Path, counts: list[int]) -> list[dict[str, float]]:
             ).stdout
         )
         rows.append({"chunks": count, **built, **served})
-        (work / f"index-{count}.faiss").unlink()
+        for saved in work.glob(f"index-{count}.*"):
+            saved.unlink()
         print(
             f"  {count:>9,} chunks: {built['type']}, search p50 {served['p50_ms']:.2f} ms, recall@10 {served['recall']:.3f}",
             flush=True,
