@@ -7,7 +7,7 @@ PORT ?= 8501
 # Loopback only by default; `make run ADDRESS=0.0.0.0` serves the network (Rebuild then off).
 ADDRESS ?= 127.0.0.1
 
-.PHONY: install run index test test-fast lint bench browser clean
+.PHONY: install run index test test-fast lint bench browser postgres clean
 
 install: $(STAMP)
 
@@ -37,15 +37,23 @@ browser:
 	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
 	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
-test: install browser
+# Debian's PostgreSQL server programs for the feedback-store tests (a private cluster on a
+# loopback port, started and stopped by the tests); installed only when missing.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "Installing Debian's postgresql for the feedback-store tests"; \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq postgresql >/dev/null; }
+
+test: install browser postgres
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 
-# The inner loop: everything but the tests that load the real model or drive Chromium (they use
-# the `fake` model instead); under a minute.
+# The inner loop: everything but the tests that load the real model, drive Chromium or start
+# PostgreSQL (the others use the `fake` model); under a minute.
 test-fast: install
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q -m "not model and not browser"
+	$(BIN)/pytest -q -m "not model and not browser and not postgres"
 
 lint: install
 	$(BIN)/ruff check .

@@ -7,7 +7,7 @@ import streamlit as st
 from guide.collection import Collection, load_collection
 from guide.config import Settings, load_settings
 from guide.errors import GuideError
-from guide.feedback import append_record, automatic_kind, feedback_record
+from guide.feedback import automatic_kind, feedback_record
 from guide.index import index_status
 from guide.render import answer_markdown, comparison_table, conversation_markdown, escape_markdown, passage_markdown
 
@@ -38,6 +38,25 @@ def get_embedder(model: str, _settings: Settings):
     from guide.embedding import load_embedder
 
     return load_embedder(_settings.embedding)
+
+
+@st.cache_resource(show_spinner=False)
+def _feedback_writer(url: str, spool: str, legacy: str, origin: str, _settings: Settings):
+    from guide.feedback_store import open_writer
+
+    return open_writer(_settings)
+
+
+def record_feedback(settings: Settings, kind: str, answer) -> None:
+    """Store a feedback record through the writer shared by the sessions (never blocks the answer)."""
+    feedback = settings.feedback
+    try:
+        writer = _feedback_writer(
+            feedback.url, str(feedback.spool), str(settings.feedback_file), feedback.origin, settings
+        )
+        writer.submit(feedback_record(kind, answer))
+    except (GuideError, OSError) as error:
+        st.error(f"Feedback could not be recorded: {escape_markdown(str(error))}")
 
 
 @st.cache_resource(show_spinner="Loading the index…")
@@ -154,7 +173,7 @@ def render_answer(settings: Settings, engine, answer, key: str) -> None:
         if rating is not None and recorded.get(key) != rating:
             recorded[key] = rating
             kind = "thumbs-up" if rating == 1 else "thumbs-down"
-            append_record(settings.feedback_file, feedback_record(kind, answer))
+            record_feedback(settings, kind, answer)
 
 
 def sidebar(settings: Settings, engine, collection: Collection):
@@ -267,6 +286,6 @@ with chat_tab:
             render_answer(settings, engine, answer, f"answer-{number}")
         st.session_state.messages += [{"role": "user", "content": question}, {"role": "assistant", "answer": answer}]
         if (kind := automatic_kind(answer)) is not None:
-            append_record(settings.feedback_file, feedback_record(kind, answer))
+            record_feedback(settings, kind, answer)
 
 conversation_tools()

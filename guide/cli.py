@@ -566,7 +566,10 @@ def _growth(
 
 @main.command()
 @click.option(
-    "--file", "feedback_file", type=click.Path(path_type=Path), help="Feedback log [default: feedback_file setting]."
+    "--file",
+    "feedback_file",
+    type=click.Path(path_type=Path),
+    help="Read this JSON Lines feedback log instead of the database.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the groups as JSON.")
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True, help="How many groups to show.")
@@ -574,28 +577,46 @@ def _growth(
 def gaps(feedback_file: Path | None, as_json: bool, limit: int) -> None:
     """Group the questions the guides answered badly: refused, low confidence, thumbs down.
 
-    The biggest groups are what to write next. The app logs these to the feedback file.
+    The biggest groups are what to write next. The app stores these in the feedback database
+    (feedback.url: a SQLite file by default, or PostgreSQL); a feedback.jsonl of an earlier
+    version is imported into it first, once.
     """
     from guide.feedback import find_gaps, read_records
 
-    path = feedback_file or _settings().feedback_file
-    records, unreadable = read_records(path)
+    settings = _settings()
+    if feedback_file is not None:
+        records, unreadable = read_records(feedback_file)
+        source = str(feedback_file)
+    else:
+        from guide.feedback_store import FeedbackStore, Spool, safe_url
+
+        store = FeedbackStore(settings.feedback.url, settings.feedback.origin)
+        try:
+            store.import_log(settings.feedback_file)
+            # Records still waiting for the database count too.
+            waiting = {record.get("id") for record in store.records()}
+            records = store.records() + [r for r in Spool(settings.feedback.spool).pending() if r.get("id") not in waiting]
+        finally:
+            store.close()
+        unreadable, source = 0, safe_url(settings.feedback.url)
     groups = find_gaps(records)[:limit]
     if as_json:
         data = [{"count": g.count, "kinds": g.kinds, "words": g.words, "questions": g.questions} for g in groups]
         click.echo(
             json.dumps(
-                {"file": str(path), "groups": data, "unreadable_lines": unreadable}, indent=2, ensure_ascii=False
+                {"source": source, "records": len(records), "groups": data, "unreadable_lines": unreadable},
+                indent=2,
+                ensure_ascii=False,
             )
         )
         return
     if not records:
-        click.echo(f"No feedback yet in {path}.")
+        click.echo(f"No feedback yet in {source}.")
         return
     if unreadable:
-        click.echo(f"Warning: {unreadable} line(s) of {path} could not be read and were skipped.", err=True)
+        click.echo(f"Warning: {unreadable} line(s) of {source} could not be read and were skipped.", err=True)
     if not groups:
-        click.echo(f"Nothing to fix: every logged answer in {path} was rated up.")
+        click.echo(f"Nothing to fix: every logged answer in {source} was rated up.")
     for number, gap in enumerate(groups, start=1):
         kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(gap.kinds.items()))
         click.echo(f"{number}. {' '.join(gap.words[:8])}  ({kinds})")

@@ -19,6 +19,9 @@ ENVIRONMENT = {
     "GUIDE_INDEX_DIR": "index_dir",
     "GUIDE_MODEL": "embedding.model",
     "GUIDE_FEEDBACK_FILE": "feedback_file",
+    "GUIDE_FEEDBACK_URL": "feedback.url",
+    "GUIDE_FEEDBACK_SPOOL": "feedback.spool",
+    "GUIDE_REPLICA": "feedback.origin",
 }
 
 
@@ -164,6 +167,17 @@ class CompareSettings:
     cell_chars: int = 240
 
 
+@dataclass(frozen=True)
+class FeedbackSettings:
+    # Where feedback is stored: a SQLite file (the default, nothing to install) or a PostgreSQL
+    # database shared by every replica ("postgresql://user@host:5432/guide").
+    url: str = "sqlite:///feedback.db"
+    # Records wait here until the database has them (and while it cannot be reached).
+    spool: Path = Path("feedback-spool.jsonl")
+    # This app's name in the records it writes (a replica's name on a site that runs several).
+    origin: str = ""
+
+
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
@@ -192,6 +206,7 @@ class Settings:
     answer: AnswerSettings = field(default_factory=AnswerSettings)
     structure: StructureSettings = field(default_factory=StructureSettings)
     compare: CompareSettings = field(default_factory=CompareSettings)
+    feedback: FeedbackSettings = field(default_factory=FeedbackSettings)
     ui: UISettings = field(default_factory=UISettings)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -17,8 +18,9 @@ KINDS = ("refused", "low-confidence", "thumbs-down", "thumbs-up")
 
 
 def feedback_record(kind: str, answer: Answer) -> dict[str, Any]:
-    """One log line: what was asked, how it was understood, what was answered and cited."""
+    """One record: what was asked, how it was understood, what was answered and cited."""
     return {
+        "id": uuid.uuid4().hex,
         "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "kind": kind,
         "question": answer.question,
@@ -53,24 +55,29 @@ def automatic_kind(answer: Answer) -> str | None:
     return None
 
 
-def read_records(path: Path) -> tuple[list[dict[str, Any]], int]:
-    """The log's records and the number of unreadable lines skipped."""
+def read_lines(path: Path) -> list[dict[str, Any] | None]:
+    """A JSON Lines log, one entry per non-blank line: its record, or None when it is unreadable."""
     if not path.exists():
-        return [], 0
-    records, bad = [], 0
+        return []
+    entries: list[dict[str, Any] | None] = []
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         if not line.strip():
             continue
         try:
             record = json.loads(line)
         except ValueError:
-            bad += 1
+            entries.append(None)
             continue
-        if isinstance(record, dict) and isinstance(record.get("question"), str) and record.get("kind") in KINDS:
-            records.append(record)
-        else:
-            bad += 1
-    return records, bad
+        valid = isinstance(record, dict) and isinstance(record.get("question"), str) and record.get("kind") in KINDS
+        entries.append(record if valid else None)
+    return entries
+
+
+def read_records(path: Path) -> tuple[list[dict[str, Any]], int]:
+    """The log's records and the number of unreadable lines skipped."""
+    entries = read_lines(path)
+    records = [entry for entry in entries if entry is not None]
+    return records, len(entries) - len(records)
 
 
 @dataclass

@@ -18,7 +18,8 @@ def _start(monkeypatch, tmp_path, settings) -> AppTest:
     monkeypatch.setenv("GUIDE_CORPUS_DIR", str(settings.corpus_dir))
     monkeypatch.setenv("GUIDE_INDEX_DIR", str(settings.index_dir))
     monkeypatch.setenv("GUIDE_MODEL", settings.embedding.model)
-    monkeypatch.setenv("GUIDE_FEEDBACK_FILE", str(tmp_path / "feedback.jsonl"))
+    monkeypatch.setenv("GUIDE_FEEDBACK_URL", f"sqlite:///{tmp_path / 'feedback.db'}")
+    monkeypatch.setenv("GUIDE_FEEDBACK_SPOOL", str(tmp_path / "feedback-spool.jsonl"))
     monkeypatch.chdir(tmp_path)
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
@@ -97,7 +98,8 @@ def _run(monkeypatch, tmp_path, corpus, index, config: str = "") -> AppTest:
     monkeypatch.setenv("GUIDE_CORPUS_DIR", str(corpus))
     monkeypatch.setenv("GUIDE_INDEX_DIR", str(index))
     monkeypatch.setenv("GUIDE_MODEL", "fake")
-    monkeypatch.setenv("GUIDE_FEEDBACK_FILE", str(tmp_path / "feedback.jsonl"))
+    monkeypatch.setenv("GUIDE_FEEDBACK_URL", f"sqlite:///{tmp_path / 'feedback.db'}")
+    monkeypatch.setenv("GUIDE_FEEDBACK_SPOOL", str(tmp_path / "feedback-spool.jsonl"))
     if config:
         (tmp_path / "guide.yaml").write_text(config)
     monkeypatch.chdir(tmp_path)
@@ -200,3 +202,19 @@ def test_a_rebuild_running_in_another_session_disables_the_button(fake_shipped_i
         assert any("A rebuild is running" in caption.value for caption in at.caption)
     at.run()
     assert not next(button for button in at.button if button.label == "Rebuild index").disabled
+
+
+def test_refusals_are_stored_in_the_feedback_database_named_by_the_environment(fake_app, tmp_path):
+    import time
+
+    from guide.feedback_store import FeedbackStore
+
+    fake_app.chat_input[0].set_value("How do I become an airline pilot?").run()
+    assert not fake_app.exception
+    store = FeedbackStore(f"sqlite:///{tmp_path / 'feedback.db'}")
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not store.records():
+        time.sleep(0.1)
+    records = store.records()
+    assert [(r["kind"], r["question"]) for r in records] == [("refused", "How do I become an airline pilot?")]
+    assert not (tmp_path / "feedback-spool.jsonl").read_text()

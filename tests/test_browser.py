@@ -32,12 +32,14 @@ def server(shipped_index, tmp_path_factory):
             "Debian's chromium is not installed; `make test` installs it (apt-get install chromium chromium-driver)."
         )
     port = _free_port()
+    feedback = tmp_path_factory.mktemp("feedback") / "feedback.db"
     env = {
         **os.environ,
         # Relative folders, run from the fixture's folder, so citations show `corpus/...` paths.
         "GUIDE_CORPUS_DIR": "corpus",
         "GUIDE_INDEX_DIR": "index",
-        "GUIDE_FEEDBACK_FILE": str(tmp_path_factory.mktemp("feedback") / "feedback.jsonl"),
+        "GUIDE_FEEDBACK_URL": f"sqlite:///{feedback}",
+        "GUIDE_FEEDBACK_SPOOL": str(feedback.with_name("spool.jsonl")),
     }
     command = [
         sys.executable,
@@ -72,7 +74,7 @@ def server(shipped_index, tmp_path_factory):
     else:
         process.kill()
         pytest.fail("streamlit did not start within 90 s")
-    yield url, env["GUIDE_FEEDBACK_FILE"]
+    yield url, feedback
     process.terminate()
     try:
         process.wait(timeout=10)
@@ -142,11 +144,14 @@ def test_a_new_user_asks_opens_a_source_and_follows_up(server, browser):
     assert "Interpreted as:" in follow_up.inner_text() and "lecturer" in follow_up.inner_text().lower()
 
     follow_up.get_by_role("radio", name="Thumbs up").click()
-    log = Path(feedback_file)
+    from guide.feedback_store import FeedbackStore
+
+    store = FeedbackStore(f"sqlite:///{feedback_file}")
     deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and not (log.exists() and "thumbs-up" in log.read_text()):
+    while time.monotonic() < deadline and not any(r["kind"] == "thumbs-up" for r in store.records()):
         page.wait_for_timeout(250)
-    assert log.exists() and "thumbs-up" in log.read_text()
+    rated = [r for r in store.records() if r["kind"] == "thumbs-up"]
+    assert [r["question"] for r in rated] == ["And for a lecturer?"] and rated[0]["citations"]
     page.close()
 
 
