@@ -85,9 +85,13 @@ def cached_status(_settings: Settings, signature: tuple):
 
 def engine_or_error(settings: Settings):
     try:
-        return get_engine(str(settings.index_dir), settings.embedding.model, settings), None
+        engine = get_engine(str(settings.index_dir), settings.embedding.model, settings)
     except GuideError as error:
         return None, str(error)
+    # A build elsewhere (`guide build`, or another replica's maintainer) published a new index:
+    # switch to it between questions, keeping the conversation.
+    engine.refresh()
+    return engine, None
 
 
 def rebuild(settings: Settings, engine) -> None:

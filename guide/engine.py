@@ -12,6 +12,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -19,6 +20,7 @@ from guide.answer import Answer, confidence_from_score, refusal, relevance
 from guide.answering import Answerer, Library, make_answerer
 from guide.config import Settings
 from guide.embedding import CrossEncoderReranker, Embedder, Reranker, load_embedder
+from guide.errors import GuideError
 from guide.index import LoadedIndex, load_index
 from guide.query import (
     Interpretation,
@@ -30,6 +32,7 @@ from guide.query import (
     wording_hint,
 )
 from guide.retrieval import Hit, Retrieval
+from guide.storage import current_generation
 from guide.structured import STRUCTURED_KINDS
 
 logger = logging.getLogger(__name__)
@@ -78,6 +81,8 @@ class Engine:
         self._cache_lock = threading.Lock()
         self._make_reranker = reranker
         self._reranker: Reranker | None = None
+        self._reload_lock = threading.Lock()
+        self._unloadable: Path | None = None
         self.answerer: Answerer = make_answerer(settings, self.embed_many)
 
     @classmethod
@@ -95,6 +100,31 @@ class Engine:
         """Load the live index again; questions already running finish on the old one."""
         index = load_index(self.settings.index_dir, model=self.settings.embedding.model)
         self._state = _library(index, self.settings, self._english)
+
+    def refresh(self) -> bool:
+        """Switch to the live generation when a build has published a new one; whether it switched.
+
+        Cheap enough to call before every question (it reads the one-line `CURRENT` pointer). A
+        new generation that cannot be loaded is logged and left alone: the engine keeps serving
+        the one it has, and does not try that generation again.
+        """
+        try:
+            live = current_generation(self.settings.index_dir)
+        except GuideError:
+            return False
+        if live is None or live == self.index.path or live == self._unloadable:
+            return False
+        with self._reload_lock:
+            if live == self.index.path:
+                return False
+            try:
+                self.reload()
+            except GuideError as error:
+                logger.warning("Keeping the index %s: the new one cannot be loaded (%s)", self.index.path, error)
+                self._unloadable = live
+                return False
+        logger.info("Switched to the index %s", self.index.path)
+        return True
 
     def clear_cache(self) -> None:
         """Forget cached query embeddings (for timing answers as a first asking would)."""

@@ -92,3 +92,22 @@ def test_role_filter_is_hard_and_role_preference_soft(small_engine):
     assert filtered and {hit.chunk.role for hit in filtered} == {"lecturer"}
     _, preferred = small_engine.search("What salary do lecturers earn?", k=5)
     assert preferred[0].chunk.role == "lecturer"
+
+
+def test_refresh_switches_to_a_newly_published_index_and_keeps_a_good_one(small_engine, fake_embedder, small_corpus):
+    from guide.storage import current_generation
+
+    assert small_engine.refresh() is False  # nothing new
+    (small_corpus / "postdoc.md").write_text("---\ntitle: Postdoc\nrole: postdoc\n---\n\n# Postdoc\n\nPostdocs study zebras.\n")
+    build_index(small_engine.settings, fake_embedder)
+    assert small_engine.refresh() is True
+    assert small_engine.index.path == current_generation(small_engine.settings.index_dir)
+    assert small_engine.search("zebras", k=1)[1][0].chunk.doc_id == "postdoc"
+    # A published generation that cannot be loaded leaves the engine on the one it has.
+    loaded = small_engine.index.path
+    (small_corpus / "postdoc.md").write_text("---\ntitle: Postdoc\nrole: postdoc\n---\n\n# Postdoc\n\nPostdocs study owls.\n")
+    build_index(small_engine.settings, fake_embedder)
+    broken = current_generation(small_engine.settings.index_dir)
+    (broken / "chunks.jsonl").write_text("damaged")
+    assert small_engine.refresh() is False and small_engine.index.path == loaded
+    assert small_engine.search("zebras", k=1)[1][0].chunk.doc_id == "postdoc"
