@@ -366,6 +366,24 @@ def _print_answer(answer: Any) -> None:
             click.echo("    " + citation.snippet.replace("\n", "\n    "))
 
 
+@main.command(name="settings")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of YAML.")
+@handles_errors
+def show_settings(as_json: bool) -> None:
+    """Print the settings in force: defaults, then guide.yaml, then the environment, then flags.
+
+    The same keys as guide.yaml; a password in feedback.url is hidden.
+    """
+    import yaml
+
+    from guide.config import settings_dict
+    from guide.feedback_store import safe_url
+
+    data = settings_dict(_settings())
+    data["feedback"]["url"] = safe_url(data["feedback"]["url"])
+    click.echo(json.dumps(data, indent=2) if as_json else yaml.safe_dump(data, sort_keys=False).rstrip())
+
+
 @main.command(name="eval")
 @click.option(
     "--set", "question_set", type=click.Path(path_type=Path), help="YAML question set [default: eval/questions.yaml]."

@@ -261,6 +261,18 @@ def set_value(settings: Any, dotted_key: str, value: Any, _prefix: str = "") -> 
     return replace(settings, **{head: _convert(full, current, value)})
 
 
+def settings_dict(settings: Any) -> dict[str, Any]:
+    """Settings as plain data (folders as text), nested as in guide.yaml."""
+    data = {}
+    for item in fields(settings):
+        value = getattr(settings, item.name)
+        if dataclasses.is_dataclass(value):
+            data[item.name] = settings_dict(value)
+        else:
+            data[item.name] = str(value) if isinstance(value, Path) else value
+    return data
+
+
 def _flatten(mapping: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
     pairs: list[tuple[str, Any]] = []
     for key, value in mapping.items():

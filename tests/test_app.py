@@ -218,3 +218,50 @@ def test_refusals_are_stored_in_the_feedback_database_named_by_the_environment(f
     records = store.records()
     assert [(r["kind"], r["question"]) for r in records] == [("refused", "How do I become an airline pilot?")]
     assert not (tmp_path / "feedback-spool.jsonl").read_text()
+
+
+def test_an_index_published_by_another_build_is_served_without_a_restart(fake_shipped_index, monkeypatch, tmp_path):
+    from guide.index import build_index
+    from tests.helpers import FakeEmbedder, make_settings
+
+    corpus, index = _copy(fake_shipped_index, tmp_path)
+    at = _run(monkeypatch, tmp_path, corpus, index, config="ui:\n  allow_rebuild: false\n")
+    at.chat_input[0].set_value("What do zebra keepers earn?").run()
+    assert "zebra" not in _assistant_texts(at)[0].lower() or "could not find" in _assistant_texts(at)[0]
+    (corpus / "zebra-keeper.md").write_text(
+        "---\ntitle: Zebra Keeper Guide\nrole: zebra-keeper\n---\n\n# Zebra Keeper\n\n## Pay\n\n"
+        "Zebra keepers earn about 40,000 dollars a year.\n"
+    )
+    build_index(make_settings(tmp_path, corpus, **{"index_dir": index}), FakeEmbedder())  # `guide build` elsewhere
+    at.chat_input[0].set_value("What do zebra keepers earn?").run()
+    assert not at.exception
+    texts = _assistant_texts(at)
+    assert len(texts) == 2 and "40,000 dollars" in texts[1]  # the conversation is kept, the answer is new
+    assert "**Guides:** 6" in " ".join(m.value for m in at.sidebar.markdown)
+
+
+def test_the_app_takes_its_settings_file_replica_name_and_old_feedback_log_from_the_environment(
+    fake_shipped_index, monkeypatch, tmp_path
+):
+    import json
+    import time
+
+    from guide.feedback_store import FeedbackStore
+
+    config = tmp_path / "site.yaml"
+    config.write_text("retrieval:\n  k: 7\n")
+    old_log = tmp_path / "old-feedback.jsonl"
+    old_log.write_text(json.dumps({"kind": "thumbs-down", "question": "An old question?", "time": "2026-01-01"}) + "\n")
+    monkeypatch.setenv("GUIDE_CONFIG", str(config))
+    monkeypatch.setenv("GUIDE_REPLICA", "replica-7")
+    monkeypatch.setenv("GUIDE_FEEDBACK_FILE", str(old_log))
+    at = _start(monkeypatch, tmp_path, fake_shipped_index)
+    assert at.sidebar.slider[0].value == 7
+    at.chat_input[0].set_value("How do I become an airline pilot?").run()
+    store = FeedbackStore(f"sqlite:///{tmp_path / 'feedback.db'}")
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and len(store.records()) < 2:
+        time.sleep(0.1)
+    records = {record["question"]: record for record in store.records()}
+    assert set(records) == {"An old question?", "How do I become an airline pilot?"}
+    assert records["How do I become an airline pilot?"]["origin"] == "replica-7"
