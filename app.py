@@ -49,9 +49,11 @@ def _feedback_writer(url: str, spool: str, legacy: str, origin: str, _settings: 
 
 def record_feedback(settings: Settings, kind: str, answer) -> None:
     """Store a feedback record through the writer shared by the sessions (never blocks the answer)."""
+    from guide import serving
+
     feedback = settings.feedback
     try:
-        writer = _feedback_writer(
+        writer = serving.feedback_writer() or _feedback_writer(
             feedback.url, str(feedback.spool), str(settings.feedback_file), feedback.origin, settings
         )
         writer.submit(feedback_record(kind, answer))
@@ -84,8 +86,11 @@ def cached_status(_settings: Settings, signature: tuple):
 
 
 def engine_or_error(settings: Settings):
+    from guide import serving
+
     try:
-        engine = get_engine(str(settings.index_dir), settings.embedding.model, settings)
+        # A replica (`python -m guide.replica`) loaded its engine before opening its port.
+        engine = serving.preloaded(settings) or get_engine(str(settings.index_dir), settings.embedding.model, settings)
     except GuideError as error:
         return None, str(error)
     # A build elsewhere (`guide build`, or another replica's maintainer) published a new index:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 import json
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -364,6 +366,40 @@ def _print_answer(answer: Any) -> None:
         for citation in answer.citations:
             click.echo(f"[{citation.n}] {citation.title} — {citation.section} ({citation.path})")
             click.echo("    " + citation.snippet.replace("\n", "\n    "))
+
+
+@main.command()
+@click.option("--replicas", type=click.IntRange(1, 16), default=2, show_default=True, help="How many app replicas.")
+@click.option("--port", type=int, default=8600, show_default=True, help="nginx's port on 127.0.0.1.")
+@click.option(
+    "--feedback-url",
+    default=None,
+    help="The replicas' feedback database [default: a private PostgreSQL started for them].",
+)
+@handles_errors
+def serve(replicas: int, port: int, feedback_url: str | None) -> None:
+    """Serve many users on this machine: N replicas behind nginx, feedback in PostgreSQL.
+
+    Everything listens on 127.0.0.1 and stops cleanly on Ctrl-C. The replicas share the index
+    folder: publish a new index with `guide build` and each switches to it between questions.
+    """
+    from guide.cluster import Cluster
+
+    settings = _settings()
+    env = {"GUIDE_CORPUS_DIR": str(settings.corpus_dir.resolve()), "GUIDE_INDEX_DIR": str(settings.index_dir.resolve())}
+    cluster = Cluster(replicas=replicas, port=port, feedback_url=feedback_url, env=env)
+    click.echo(f"Starting {replicas} replica(s), nginx{'' if feedback_url else ' and PostgreSQL'} …")
+    cluster.start()
+    click.echo(f"Serving on {cluster.url} ({', '.join(f'{r.name} on :{r.port}' for r in cluster.members)})")
+    click.echo(f"Feedback: {cluster.feedback_url}. Press Ctrl-C to stop.")
+    stop = threading.Event()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: stop.set())
+    try:
+        stop.wait()
+    finally:
+        click.echo("Stopping: replicas finish their answers, then nginx and PostgreSQL stop.")
+        cluster.stop()
 
 
 @main.command(name="settings")

@@ -22,6 +22,7 @@ ENVIRONMENT = {
     "GUIDE_FEEDBACK_URL": "feedback.url",
     "GUIDE_FEEDBACK_SPOOL": "feedback.spool",
     "GUIDE_REPLICA": "feedback.origin",
+    "GUIDE_ALLOW_REBUILD": "ui.allow_rebuild",
 }
 
 

@@ -83,6 +83,8 @@ class Engine:
         self._reranker: Reranker | None = None
         self._reload_lock = threading.Lock()
         self._unloadable: Path | None = None
+        self.active = 0  # questions being answered now (a draining replica waits for 0)
+        self._active_lock = threading.Lock()
         self.answerer: Answerer = make_answerer(settings, self.embed_many)
 
     @classmethod
@@ -224,6 +226,15 @@ class Engine:
         self, question: str, history: Sequence[str] = (), k: int | None = None, roles: Sequence[str] = ()
     ) -> Answer:
         """A cited answer to `question`, or a refusal that says what the guides cover."""
+        with self._active_lock:
+            self.active += 1
+        try:
+            return self._ask(question, history, k, roles)
+        finally:
+            with self._active_lock:
+                self.active -= 1
+
+    def _ask(self, question: str, history: Sequence[str], k: int | None, roles: Sequence[str]) -> Answer:
         state = self._state
         cleaned, notice = clean_question(question, self.settings.answer.max_question_chars)
         if not cleaned:

@@ -92,8 +92,9 @@ def test_every_key_is_documented_in_the_readme():
 @pytest.mark.parametrize(("name", "key"), sorted(ENVIRONMENT.items()))
 def test_every_environment_variable_overrides_guide_yaml_and_a_flag_overrides_it(name, key, tmp_path):
     config = tmp_path / "guide.yaml"
-    config.write_text(yaml.safe_dump(_nested(key, "from-yaml" if key != "feedback.url" else "sqlite:///yaml.db")))
-    value = "sqlite:///env.db" if key == "feedback.url" else "from-env"
+    special = {"feedback.url": ("sqlite:///yaml.db", "sqlite:///env.db"), "ui.allow_rebuild": ("true", "false")}
+    from_yaml, value = special.get(key, ("from-yaml", "from-env"))
+    config.write_text(yaml.safe_dump(_nested(key, from_yaml)))
     result = _settings(env={name: value}, config=config)
     assert result.exit_code == 0, result.output
     assert _shown(result.stdout, key) == value
