@@ -198,6 +198,8 @@ def sidebar(settings: Settings, engine, collection: Collection):
                 f"**Built:** {escape_markdown(str(manifest.get('built_at')))}"
             )
             st.markdown("**Status:** " + ("fresh" if status.fresh else "out of date"))
+        if settings.feedback.origin:
+            st.caption(f"Served by {escape_markdown(settings.feedback.origin)}")
         if st.session_state.get("build_message"):
             st.success(st.session_state.build_message)
         if engine is not None:

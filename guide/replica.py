@@ -98,7 +98,6 @@ def load_until_ready(health: Health, retry_seconds: float = 3.0) -> None:
             health.reason = str(error)
             time.sleep(retry_seconds)
     serving.preload(Engine(settings, embedder, index))
-    health.ready = True
 
 
 def _draining_signal_handler(health: Health):
@@ -143,18 +142,29 @@ def main(argv: list[str] | None = None) -> None:
     health = Health()
     start_health_server(health, args.address, args.health_port)
     load_until_ready(health)
+    health.reason = "starting the app's server"
 
     from streamlit import config as streamlit_config
     from streamlit.web import bootstrap
 
     streamlit_config._main_script_path = str(APP)
     bootstrap._set_up_signal_handler = _draining_signal_handler(health)
+    started = bootstrap._on_server_start
+
+    def on_start(server: Any) -> None:
+        started(server)
+        health.ready = True  # the app's port is open now
+
+    bootstrap._on_server_start = on_start
     flags = {
         "server_port": args.port,
         "server_address": args.address,
         "server_headless": True,
         "browser_gatherUsageStats": False,
         "client_toolbarMode": "minimal",
+        # A replica serves a published app: no watching of its files for changes.
+        "server_fileWatcherType": "none",
+        "server_runOnSave": False,
     }
     bootstrap.load_config_options(flag_options=flags)
     logger.info("Ready: serving on http://%s:%d", args.address, args.port)

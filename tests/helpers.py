@@ -7,10 +7,21 @@ from pathlib import Path
 from guide.config import Settings, apply_overrides
 from guide.embedding import FakeEmbedder
 
-__all__ = ["CORPUS", "GUIDE_A", "GUIDE_B", "ROOT", "FakeEmbedder", "make_settings", "write_small_corpus"]
+__all__ = [
+    "CHROMIUM",
+    "CORPUS",
+    "GUIDE_A",
+    "GUIDE_B",
+    "ROOT",
+    "FakeEmbedder",
+    "ask_in_page",
+    "make_settings",
+    "write_small_corpus",
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
+CHROMIUM = "/usr/bin/chromium"  # Debian's; `make test` installs it
 
 
 def make_settings(tmp_path: Path, corpus: Path, model: str = "fake", **overrides: object) -> Settings:
@@ -62,3 +73,13 @@ def write_small_corpus(folder: Path) -> Path:
     (folder / "lecturer.md").write_text(GUIDE_A, encoding="utf-8")
     (folder / "phd.md").write_text(GUIDE_B, encoding="utf-8")
     return folder
+
+
+def ask_in_page(page, question: str, messages_before: int, timeout_ms: int = 90_000) -> None:
+    """Type a question in the app and wait until its answer is fully drawn (the feedback buttons come last)."""
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.fill(question)
+    box.press("Enter")
+    answer = page.get_by_test_id("stChatMessage").nth(messages_before + 1)
+    answer.get_by_test_id("stFeedback").wait_for(timeout=timeout_ms)
+    page.wait_for_timeout(300)

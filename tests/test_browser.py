@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import CHROMIUM, ask_in_page
+
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = ROOT / "docs"
 pytestmark = [pytest.mark.model, pytest.mark.browser]
 
@@ -82,35 +83,7 @@ def server(shipped_index, tmp_path_factory):
         process.kill()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield chromium
-        chromium.close()
-
-
-def _ask(page, question: str, answers_before: int) -> None:
-    """Type a question and wait until its answer is fully drawn (the feedback buttons come last)."""
-    box = page.get_by_test_id("stChatInputTextArea")
-    box.fill(question)
-    box.press("Enter")
-    answer = page.get_by_test_id("stChatMessage").nth(answers_before + 1)
-    answer.get_by_test_id("stFeedback").wait_for(timeout=90_000)
-    page.wait_for_timeout(300)
+_ask = ask_in_page
 
 
 def test_a_new_user_asks_opens_a_source_and_follows_up(server, browser):
