@@ -7,7 +7,7 @@ PORT ?= 8501
 # Loopback only by default; `make run ADDRESS=0.0.0.0` serves the network (Rebuild then off).
 ADDRESS ?= 127.0.0.1
 
-.PHONY: install run index test test-fast lint bench browser postgres clean
+.PHONY: install run index test test-fast lint bench browser servers cluster clean
 
 install: $(STAMP)
 
@@ -37,15 +37,22 @@ browser:
 	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
 	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
-# Debian's PostgreSQL server programs for the feedback-store tests (a private cluster on a
-# loopback port, started and stopped by the tests); installed only when missing.
-postgres:
-	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
-	  echo "Installing Debian's postgresql for the feedback-store tests"; \
+# Debian's PostgreSQL and nginx for the deployment (`make cluster`) and its tests: private
+# servers on loopback ports, started and stopped by them; installed only when missing.
+servers:
+	@{ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && test -x /usr/sbin/nginx; } || { \
+	  echo "Installing Debian's postgresql and nginx"; \
 	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
-	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq postgresql >/dev/null; }
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq postgresql nginx >/dev/null; }
 
-test: install browser postgres
+# Many users on this machine: REPLICAS app replicas behind nginx on CLUSTER_PORT, feedback in a
+# private PostgreSQL; Ctrl-C stops everything.
+REPLICAS ?= 2
+CLUSTER_PORT ?= 8600
+cluster: index servers
+	$(BIN)/guide serve --replicas $(REPLICAS) --port $(CLUSTER_PORT)
+
+test: install browser servers
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 
@@ -53,7 +60,7 @@ test: install browser postgres
 # PostgreSQL (the others use the `fake` model); under a minute.
 test-fast: install
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q -m "not model and not browser and not postgres"
+	$(BIN)/pytest -q -m "not model and not browser and not postgres and not cluster"
 
 lint: install
 	$(BIN)/ruff check .
