@@ -695,8 +695,12 @@ def chat(port: int, address: str) -> None:
     if not app.exists():
         _fail("Cannot find app.py; run `guide chat` from the project folder.")
     settings = _settings()
-    os.environ["GUIDE_CORPUS_DIR"] = str(settings.corpus_dir.resolve())
-    os.environ["GUIDE_INDEX_DIR"] = str(settings.index_dir.resolve())
+    # The app reads its folders from the environment; this process's own is left as it is.
+    env = {
+        **os.environ,
+        "GUIDE_CORPUS_DIR": str(settings.corpus_dir.resolve()),
+        "GUIDE_INDEX_DIR": str(settings.index_dir.resolve()),
+    }
     command = [
         sys.executable,
         "-m",
@@ -710,7 +714,7 @@ def chat(port: int, address: str) -> None:
         "--browser.gatherUsageStats",
         "false",
     ]
-    os.execvp(command[0], command)
+    os.execvpe(command[0], command, env)
 
 
 if __name__ == "__main__":

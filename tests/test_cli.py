@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -328,11 +329,15 @@ def test_paths_are_relative_to_the_corpus_folder_and_reference_marks_never_pass_
 def test_the_app_listens_on_loopback_unless_an_address_is_given(monkeypatch, tmp_path):
     import subprocess
 
-    commands = []
-    monkeypatch.setattr("os.execvp", lambda program, command: commands.append(command))
+    commands, environments = [], []
+    monkeypatch.setattr("os.execvpe", lambda program, command, env: (commands.append(command), environments.append(env)))
     folders = ["--corpus", str(tmp_path), "--index", str(tmp_path / "index")]
     CliRunner().invoke(main, [*folders, "chat"])
     CliRunner().invoke(main, [*folders, "chat", "--address", "0.0.0.0", "--port", "9000"])
+    # The app is told the folders through its environment; this process's stays as it was.
+    assert environments[0]["GUIDE_CORPUS_DIR"] == str(tmp_path.resolve())
+    assert environments[0]["GUIDE_INDEX_DIR"] == str((tmp_path / "index").resolve())
+    assert os.environ.get("GUIDE_CORPUS_DIR") != str(tmp_path.resolve())
     assert commands[0][commands[0].index("--server.address") + 1] == "127.0.0.1"
     assert commands[1][commands[1].index("--server.address") + 1] == "0.0.0.0" and "9000" in commands[1]
     root = Path(__file__).resolve().parent.parent
