@@ -68,11 +68,14 @@ class PostgresServer:
     Run as the `postgres` user when this process is root (PostgreSQL refuses root).
     """
 
-    def __init__(self, folder: Path, port: int | None = None) -> None:
+    def __init__(self, folder: Path | None = None, port: int | None = None) -> None:
         found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
         if not found:
             raise ClusterError("PostgreSQL is not installed: apt-get install postgresql (make cluster does).")
         self.bin = Path(found[-1]).parent
+        if folder is None:
+            folder = Path(tempfile.mkdtemp(prefix="guide-pg-"))
+            os.chmod(folder, 0o755)
         self.folder = folder
         self.data = folder / "data"
         self.port = port or free_port()
@@ -117,6 +120,11 @@ class PostgresServer:
             time.sleep(0.1)
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
+
+    def close(self) -> None:
+        """Stop the server and remove its folder."""
+        self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """The feedback store on both databases: the embedded SQLite file and a real PostgreSQL server.
 
 The PostgreSQL tests start a private cluster of Debian's `postgresql` on a loopback port
-(`tests/postgres.py`) and stop it by PID at the end.
+(`guide.cluster.PostgresServer`, the one `guide serve` runs) and stop it by PID at the end.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from guide.cli import main
+from guide.cluster import PostgresServer
 from guide.feedback_store import FeedbackStore, FeedbackUnavailable, FeedbackWriter, Spool, safe_url
-from tests.postgres import PostgresServer
 
 pytestmark = pytest.mark.postgres
 
