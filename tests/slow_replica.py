@@ -1,0 +1,23 @@
+"""A replica whose answers take `GUIDE_TEST_ANSWER_SECONDS` (for tests of draining): the extractive
+answerer behind a pause, registered as `answer.backend: slow`, then `guide.replica` as it runs."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from guide.answering import ANSWERERS
+from guide.extractive import ExtractiveAnswerer
+
+
+class SlowAnswerer(ExtractiveAnswerer):
+    def answer(self, *args, **kwargs):
+        time.sleep(float(os.environ.get("GUIDE_TEST_ANSWER_SECONDS", "3")))
+        return super().answer(*args, **kwargs)
+
+
+if __name__ == "__main__":
+    from guide.replica import main
+
+    ANSWERERS["slow"] = SlowAnswerer
+    main()
