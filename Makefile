@@ -28,7 +28,7 @@ index: install
 # what is wrong when asked to rebuild.
 run: install
 	@$(BIN)/guide status --quiet || $(BIN)/guide build || echo "The index was not rebuilt (see above); the app serves the last good one."
-	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS) --server.headless true --browser.gatherUsageStats false --client.toolbarMode minimal
+	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS) --server.headless true --browser.gatherUsageStats false --client.toolbarMode minimal --runner.postScriptGC false
 
 # Debian's Chromium for the real-browser test; installed only when missing.
 browser:
@@ -65,7 +65,7 @@ test-fast: install
 lint: install
 	$(BIN)/ruff check .
 
-bench: index
+bench: index servers
 	$(BIN)/python bench/bench.py
 
 clean:

@@ -1,7 +1,8 @@
 """Speed and memory of guide, measured against bare library baselines in the same run.
 
 `make bench` (or `python bench/bench.py`) prints a table and writes bench/RESULTS.md.
-`--quick` skips the 1,000-guide corpus and the 1M-vector index, for a fast look.
+`--quick` skips the 1,000-guide corpus and the 1M-vector index, for a fast look; `--no-cluster` the
+load through nginx (bench/cluster_load.py), which needs Debian's postgresql and nginx.
 """
 
 from __future__ import annotations
@@ -460,6 +461,9 @@ def main() -> None:
     parser.add_argument("--scale-worker", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--serve-worker", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "RESULTS.md")
+    parser.add_argument(
+        "--no-cluster", action="store_true", help="skip the load through nginx (it needs postgresql and nginx)"
+    )
     args = parser.parse_args()
     if args.scale_worker:
         scale_worker(int(args.scale_worker[0]), Path(args.scale_worker[1]))
@@ -479,6 +483,11 @@ def main() -> None:
         print("Index scale …", flush=True)
         rows = scale(work, [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000])
         text = report(machine(), small, big, rows)
+        if not args.no_cluster:
+            from cluster_load import cluster_load, section
+
+            print("Many users through nginx …", flush=True)
+            text += "\n" + section(cluster_load(work, rounds=2 if args.quick else 4)) + "\n"
         print(text)
         args.output.write_text(text + "\n", encoding="utf-8")
         print(f"\nWrote {args.output}")

@@ -165,6 +165,9 @@ def main(argv: list[str] | None = None) -> None:
         # A replica serves a published app: no watching of its files for changes.
         "server_fileWatcherType": "none",
         "server_runOnSave": False,
+        # Streamlit's full garbage collection after every script run costs more than the answer
+        # with a model loaded; Python still collects cycles on its own schedule.
+        "runner_postScriptGC": False,
     }
     bootstrap.load_config_options(flag_options=flags)
     logger.info("Ready: serving on http://%s:%d", args.address, args.port)
