@@ -143,6 +143,16 @@ def test_rebuild_is_off_by_default_when_the_app_may_listen_beyond_this_machine(f
     assert any(button.label == "Rebuild index" for button in allowed.button)
 
 
+def test_guide_allow_rebuild_in_the_environment_overrides_the_settings_file(fake_shipped_index, monkeypatch, tmp_path):
+    corpus, index = _copy(fake_shipped_index, tmp_path)
+    monkeypatch.setenv("GUIDE_ALLOW_REBUILD", "false")
+    at = _run(monkeypatch, tmp_path, corpus, index, config="ui:\n  allow_rebuild: true\n")
+    assert not any(button.label == "Rebuild index" for button in at.button)
+    monkeypatch.setenv("GUIDE_ALLOW_REBUILD", "true")
+    at = _run(monkeypatch, tmp_path, corpus, index, config="ui:\n  allow_rebuild: false\n")
+    assert any(button.label == "Rebuild index" for button in at.button)
+
+
 @pytest.mark.model
 def test_comparison_table_guide_browser_and_export(app):
     app.chat_input[0].set_value("Compare a lecturer and an assistant professor on qualifications").run()
