@@ -143,6 +143,10 @@ class StructureSettings:
     overview_question_weight: float = 0.3
     # Further points of a guide must score within this of its best point.
     point_margin: float = 0.25
+    # A facet whose best sentence another point already quotes ("5+ publications" inside the
+    # experience sentence) is covered by that point; it gets a sentence of its own only when the
+    # next best scores within this of the best.
+    shared_point_margin: float = 0.1
     # The sentence after a point joins it when it fits a facet by this much above the threshold.
     continuation_margin: float = 0.05
     # Across roles, a guide joins when its best sentence scores this much and within the margin of the best.

@@ -138,6 +138,8 @@ class Interpretation:
     aspects: tuple[str, ...] = ()
     kind: str = "fact"
     labels: tuple[str, ...] = ()
+    # The question names roles (and the field) and nothing else ("prof"): it asks about the role.
+    names_only: bool = False
 
     @property
     def changed(self) -> bool:
@@ -397,6 +399,17 @@ class Lexicon:
         spans = sorted(span for role in ordered for span in explicit.get(role, []))
         return tuple(ordered), spans
 
+    def names_only(self, text: str) -> bool:
+        """Whether `text` says nothing but names of roles and of the field ("prof", "ML lecturer")."""
+        tokens = self._collapsed_tokens(text)
+        named = [(m.start, m.end) for m in self._matches(tokens)]
+        rest = [
+            word
+            for word, start, end in tokens
+            if word != FIELD and not any(first <= start and end <= last for first, last in named)
+        ]
+        return bool(named) and not content_words(" ".join(rest))
+
     # ------------------------------------------------------------ query text
 
     def without_field(self, text: str) -> str:
@@ -556,7 +569,13 @@ class _Reader:
             return Interpretation(
                 question, query, question, previous.roles, True, False, False, aspects, kind, previous.labels
             )
-        return Interpretation(question, query, topic, roles, aspects=aspects, kind=kind, labels=labels)
+        names_only = bool(roles) and lexicon.names_only(question)
+        if names_only and kind == "fact":
+            # A role named and nothing else ("prof", "ML lecturer"): what the role takes.
+            kind = "overview"
+        return Interpretation(
+            question, query, topic, roles, aspects=aspects, kind=kind, labels=labels, names_only=names_only
+        )
 
 
 def interpret(

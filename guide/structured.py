@@ -144,6 +144,7 @@ def compose_structure(
     chosen: set[int] = set()
     picked: list[tuple[float, str, str, int]] = []  # (score, role, facet name, span row)
     wanted = 0  # facets asked for, for an overview's coverage
+    also: dict[int, list[str]] = {}  # span row -> further facets its point covers
     for role in roles:
         rows = _usable(index, retriever.role_spans(role))
         if rows.size == 0:
@@ -156,16 +157,24 @@ def compose_structure(
             continue
         similarity = fit_matrix[rows]  # sentences x facets
         if plan.per_guide == 0:
-            # One point per facet (qualifications, experience, …), in the facets' order.
+            # One point per facet (qualifications, experience, …), in the facets' order. A question
+            # that only names the role ("prof") says nothing more: the facets alone decide.
             wanted += len(facets)
+            weight = 0.0 if interpretation.names_only else settings.overview_question_weight
             for number, facet in enumerate(facets):
-                total = similarity[:, number] + settings.overview_question_weight * question[rows]
-                for i in np.argsort(-total, kind="stable"):
-                    if int(rows[i]) not in chosen:
-                        break
-                else:
-                    continue
-                if similarity[i, number] >= settings.facet_threshold:
+                total = similarity[:, number] + weight * question[rows]
+                order = np.argsort(-total, kind="stable")
+                best = order[0]
+                if similarity[best, number] < settings.facet_threshold:
+                    continue  # the guide says nothing on this facet
+                i = next((i for i in order if int(rows[i]) not in chosen), None)
+                if i != best and int(rows[best]) in chosen:
+                    # Another point quotes this facet's best sentence: it covers the facet too,
+                    # unless a sentence of its own fits nearly as well.
+                    if i is None or total[best] - total[i] > settings.shared_point_margin:
+                        also.setdefault(int(rows[best]), []).append(facet.name)
+                        continue
+                if i is not None and similarity[i, number] >= settings.facet_threshold:
                     chosen.add(int(rows[i]))
                     picked.append((float(total[i]), role, facet.name, int(rows[i])))
             continue
@@ -204,7 +213,7 @@ def compose_structure(
     elif plan.per_guide:
         coverage = 1.0  # a section was found; how well it answers is in `fit`
     else:
-        coverage = len(picked) / max(wanted, 1)
+        coverage = (len(picked) + sum(len(names) for names in also.values())) / max(wanted, 1)
     points = []
     for _, role, facet_name, row in picked:
         rows = [row]
@@ -228,7 +237,7 @@ def compose_structure(
                 text=" ".join(as_sentence(index.spans[r].answer_text) for r in rows),
                 n=0,
                 group=labels(role) if grouped else "",
-                facet=facet_name,
+                facet=", ".join([facet_name, *also.get(row, [])]) if facet_name else "",
                 span_rows=tuple(rows),
                 chunk_row=int(retriever.span_chunk[row]),
             )

@@ -94,3 +94,19 @@ def test_very_long_and_odd_questions_are_answered_safely(engine):
     for odd in ["<script>alert(1)</script>", "**bold** [x](http://e)", "a\x00b\x1bc", "PhD? " * 3000]:
         answer = engine.ask(odd)
         assert answer.text and citation_problems(answer, engine.index) == []
+
+
+def test_one_sentence_that_covers_several_facets_is_one_point_not_several_fillers(engine):
+    # The clinical professor guide says experience, publications, grants and teaching in one sentence.
+    answer = engine.ask("How do I become a clinical professor in ML?")
+    lines = [line for line in answer.text.splitlines() if line.startswith("- ")]
+    assert answer.kind == "overview" and len(lines) == len(set(lines))
+    shared = next(line for line in lines if "5-10 years" in line)
+    assert shared.startswith("- Experience, publications")
+    assert not any("vital bridge" in line for line in lines)  # the introduction is no teaching point
+
+
+def test_a_bare_role_name_is_answered_with_what_the_role_takes(engine):
+    answer = engine.ask("prof")
+    assert not answer.refused and answer.kind == "overview"
+    assert "PhD" in answer.text and "2-5 years of postdoctoral" in answer.text and "[1]" in answer.text

@@ -249,3 +249,18 @@ def test_clean_question_strips_control_characters_and_caps_length():
     text, notice = clean_question("word " * 1000, 50)
     assert len(text) <= 50 and notice and "4,999 characters" in notice
     assert clean_question("Что такое PhD? 🎓", 100) == ("Что такое PhD? 🎓", None)
+
+
+@pytest.mark.parametrize(
+    ("question", "role"),
+    [("prof", "assistant-professor"), ("ML lecturer", "lecturer"), ("lecturers", "lecturer"), ("phd", "phd")],
+)
+def test_a_question_that_only_names_a_role_asks_what_the_role_takes(question, role):
+    understood = interpret(question, lexicon=LEXICON)
+    assert understood.roles == (role,) and understood.kind == "overview" and understood.names_only
+
+
+@pytest.mark.parametrize("question", ["lecturer salary", "What does a lecturer earn?", "prof duties"])
+def test_a_question_with_a_topic_beside_the_role_is_not_a_bare_role(question):
+    understood = interpret(question, lexicon=LEXICON)
+    assert understood.roles and not understood.names_only
