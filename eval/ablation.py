@@ -63,6 +63,7 @@ VARIANTS: list[tuple[str, dict[str, object]]] = [
     ("without the collection file (generic facets, no expansions)", {NO_COLLECTION: True}),
     ("without the heading bonus for facets", {"structure.heading_bonus": 0.0}),
     ("facet fit only (question weight 0)", {"structure.question_weight": 0.0}),
+    ("every facet a sentence of its own (no shared points)", {"structure.shared_point_margin": 10.0}),
     ("up to 3 sentences per fact answer", {"answer.max_sentences": 3}),
 ]
 
