@@ -487,7 +487,7 @@ def main() -> None:
             from cluster_load import cluster_load, section
 
             print("Many users through nginx …", flush=True)
-            text += "\n" + section(cluster_load(work, rounds=2 if args.quick else 4)) + "\n"
+            text += "\n" + section(cluster_load(work, questions=100 if args.quick else 400)) + "\n"
         print(text)
         args.output.write_text(text + "\n", encoding="utf-8")
         print(f"\nWrote {args.output}")

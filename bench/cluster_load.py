@@ -33,6 +33,11 @@ QUESTIONS = [
 ]
 
 
+# Questions in one visitor's conversation: the app redraws the whole conversation on every
+# question, so a session that asked forty would measure something no visitor does.
+CONVERSATION = 5
+
+
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
@@ -117,6 +122,11 @@ async def _load(url: str, sessions: int, rounds: int) -> dict[str, float]:
     async def visitor(number: int, client: Session) -> None:
         nonlocal failed
         for round_number in range(rounds):
+            if round_number and round_number % CONVERSATION == 0:
+                # A new visitor takes the place of one whose conversation is over.
+                await client.close()
+                client = clients[number] = Session(url)
+                await client.open()
             question, fact = QUESTIONS[(number + round_number) % len(QUESTIONS)]
             started = time.perf_counter()
             try:
@@ -142,8 +152,13 @@ async def _load(url: str, sessions: int, rounds: int) -> dict[str, float]:
     }
 
 
-def cluster_load(work: Path, combinations=((1, 10), (1, 50), (2, 10), (2, 50)), rounds: int = 4) -> list[dict]:
-    """Rows of (replicas, sessions, questions, failed, qps, p50, p95): the shipped guides, the default model."""
+def cluster_load(
+    work: Path, combinations=((1, 10), (1, 50), (2, 10), (2, 50)), questions: int = 400
+) -> list[dict]:
+    """Rows of (replicas, sessions, questions, failed, qps, p50, p95): the shipped guides, the default model.
+
+    Each row asks about `questions` questions in all (every session the same number).
+    """
     from guide.cluster import Cluster, free_port
     from guide.config import load_settings
     from guide.embedding import load_embedder
@@ -158,10 +173,11 @@ def cluster_load(work: Path, combinations=((1, 10), (1, 50), (2, 10), (2, 50)), 
     rows = []
     for replicas in sorted({r for r, _ in combinations}):
         with Cluster(replicas=replicas, port=free_port(), env=env) as cluster:
-            asyncio.run(_load(cluster.url, 2 * replicas, 1))  # warm each replica up
+            asyncio.run(_load(cluster.url, 10 * replicas, 2))  # warm every replica up
             for wanted, sessions in combinations:
                 if wanted != replicas:
                     continue
+                rounds = max(2, -(-questions // sessions))
                 row = {"replicas": replicas, "sessions": sessions, **asyncio.run(_load(cluster.url, sessions, rounds))}
                 print(
                     f"  {replicas} replica(s), {sessions} sessions: {row['qps']:.1f} questions/s, "
@@ -178,8 +194,10 @@ def section(rows: list[dict]) -> str:
         "",
         "`guide serve`'s deployment on this machine (replicas behind nginx, feedback in PostgreSQL), the",
         "shipped guides and the default model. Each session is a client of the app's websocket protocol",
-        "(what a browser tab sends, without drawing the page) with its own sticky cookie; all sessions ask",
-        "at once, each its questions one after another, and every answer is checked for its fact.",
+        "(what a browser tab sends, without drawing the page) with its own sticky cookie, so nginx spreads",
+        "the sessions over the replicas by the cookie's hash; all sessions ask at once, each its questions one",
+        "after another, and every answer is checked for its fact. After five questions a session gives way to",
+        "a new visitor (a new websocket and cookie), as conversations end.",
         "",
         "| replicas | concurrent sessions | questions | failed | questions/s | p50 / p95 latency |",
         "|---:|---:|---:|---:|---:|---:|",
