@@ -294,9 +294,11 @@ with chat_tab:
         with st.chat_message("assistant"):
             answer = engine.ask(question, history=history, k=k, roles=role_filter)
             number = len(st.session_state.messages) + 1
+            # Kept before it is drawn: a click on the drawn answer ("Open in guide", thumbs) starts
+            # a new run that may cut this one short, and the answer must still be in the history.
+            st.session_state.messages += [{"role": "user", "content": question}, {"role": "assistant", "answer": answer}]
+            if (kind := automatic_kind(answer)) is not None:
+                record_feedback(settings, kind, answer)
             render_answer(settings, engine, answer, f"answer-{number}")
-        st.session_state.messages += [{"role": "user", "content": question}, {"role": "assistant", "answer": answer}]
-        if (kind := automatic_kind(answer)) is not None:
-            record_feedback(settings, kind, answer)
 
 conversation_tools()
