@@ -23,15 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-# (question, a fact its answer must hold)
-QUESTIONS = [
-    ("How long is the tenure track for an assistant professor?", "5-7 years"),
-    ("What GPA do people admitted to ML PhD programs usually have?", "3.5/4.0"),
-    ("How many years of postdoc do machine learning lecturer posts prefer?", "1-3 years"),
-    ("Which programming skills does a clinical professor in ML need?", "Python"),
-    ("How much postdoctoral experience do ML research jobs look for?", "postdoctoral experience"),
-]
-
+from tests.helpers import SHIPPED_FACTS as QUESTIONS  # noqa: E402  (question, a fact its answer must hold)
 
 # Questions in one visitor's conversation: the app redraws the whole conversation on every
 # question, so a session that asked forty would measure something no visitor does.

@@ -375,7 +375,24 @@ class Lexicon:
         alias over a hint, a longer name over a shorter one ("research scientist" is the
         research-scientist guide's name, not the researcher guide's alias, once that guide exists).
         """
-        matches = sorted(self._matches(self._collapsed_tokens(text)), key=lambda m: (-m.priority, m.start - m.end))
+        roles, spans, _ = self.read_roles(text)
+        return roles, spans
+
+    def read_roles(self, text: str) -> tuple[tuple[str, ...], list[tuple[int, int]], bool]:
+        """`detect_roles`, and whether the text says nothing but names of roles and of the field
+        ("prof", "ML lecturer"), from one pass over the names."""
+        tokens = self._collapsed_tokens(text)
+        found = self._matches(tokens)
+        roles, spans = self._choose_roles(found)
+        rest = [
+            word
+            for word, start, end in tokens
+            if word != FIELD and not any(m.start <= start and end <= m.end for m in found)
+        ]
+        return roles, spans, bool(roles) and not content_words(" ".join(rest))
+
+    def _choose_roles(self, found: list[_Match]) -> tuple[tuple[str, ...], list[tuple[int, int]]]:
+        matches = sorted(found, key=lambda m: (-m.priority, m.start - m.end))
         kept: list[_Match] = []
         for match in matches:
             if not any(match.start < other.end and other.start < match.end for other in kept):
@@ -398,17 +415,6 @@ class Lexicon:
         ordered = sorted(chosen, key=lambda role: min(chosen[role])[0])
         spans = sorted(span for role in ordered for span in explicit.get(role, []))
         return tuple(ordered), spans
-
-    def names_only(self, text: str) -> bool:
-        """Whether `text` says nothing but names of roles and of the field ("prof", "ML lecturer")."""
-        tokens = self._collapsed_tokens(text)
-        named = [(m.start, m.end) for m in self._matches(tokens)]
-        rest = [
-            word
-            for word, start, end in tokens
-            if word != FIELD and not any(first <= start and end <= last for first, last in named)
-        ]
-        return bool(named) and not content_words(" ".join(rest))
 
     # ------------------------------------------------------------ query text
 
@@ -535,7 +541,7 @@ class _Reader:
 
     def one(self, question: str, previous: Interpretation | None) -> Interpretation:
         lexicon = self.lexicon
-        roles, spans = lexicon.detect_roles(question)
+        roles, spans, names_only = lexicon.read_roles(question)
         labels = tuple(lexicon.label(role) for role in roles)
         topic = _without_roles(question, spans) or question
         kind = question_kind(question)
@@ -569,7 +575,6 @@ class _Reader:
             return Interpretation(
                 question, query, question, previous.roles, True, False, False, aspects, kind, previous.labels
             )
-        names_only = bool(roles) and lexicon.names_only(question)
         if names_only and kind == "fact":
             # A role named and nothing else ("prof", "ML lecturer"): what the role takes.
             kind = "overview"

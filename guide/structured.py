@@ -168,7 +168,7 @@ def compose_structure(
                 if similarity[best, number] < settings.facet_threshold:
                     continue  # the guide says nothing on this facet
                 i = next((i for i in order if int(rows[i]) not in chosen), None)
-                if i != best and int(rows[best]) in chosen:
+                if int(rows[best]) in chosen:
                     # Another point quotes this facet's best sentence: it covers the facet too,
                     # unless a sentence of its own fits nearly as well.
                     if i is None or total[best] - total[i] > settings.shared_point_margin:

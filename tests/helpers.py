@@ -13,6 +13,7 @@ __all__ = [
     "GUIDE_A",
     "GUIDE_B",
     "ROOT",
+    "SHIPPED_FACTS",
     "FakeEmbedder",
     "ask_in_page",
     "make_settings",
@@ -22,6 +23,17 @@ __all__ = [
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
 CHROMIUM = "/usr/bin/chromium"  # Debian's; `make test` installs it
+
+
+# Questions the shipped guides answer, each with a fact its answer must hold (the first is the
+# one the cluster test changes by publishing an index): for tests and benchmarks that drive the app.
+SHIPPED_FACTS = [
+    ("How long is the tenure track for an assistant professor?", "5-7 years"),
+    ("What GPA do people admitted to ML PhD programs usually have?", "3.5/4.0"),
+    ("How many years of postdoc do machine learning lecturer posts prefer?", "1-3 years"),
+    ("Which programming skills does a clinical professor in ML need?", "Python"),
+    ("How much postdoctoral experience do ML research jobs look for?", "postdoctoral experience"),
+]
 
 
 def make_settings(tmp_path: Path, corpus: Path, model: str = "fake", **overrides: object) -> Settings:

@@ -21,19 +21,14 @@ from click.testing import CliRunner
 from guide.cli import main
 from guide.cluster import Cluster, free_port, wait_for
 from guide.feedback_store import FeedbackStore, Spool
+from tests.helpers import SHIPPED_FACTS
 
 pytestmark = [pytest.mark.model, pytest.mark.browser, pytest.mark.cluster]
 
 SESSIONS = 20
 # (question, a fact its answer must hold); PROBES ask what the published index changes.
-PROBE = ("How long is the tenure track for an assistant professor?", "5-7 years")
+PROBE, *QUESTIONS = SHIPPED_FACTS
 PROBES = [PROBE, ("How many years do assistant professors have before tenure review?", "5-7 years")]
-QUESTIONS = [
-    ("What GPA do people admitted to ML PhD programs usually have?", "3.5/4.0"),
-    ("How many years of postdoc do machine learning lecturer posts prefer?", "1-3 years"),
-    ("Which programming skills does a clinical professor in ML need?", "Python"),
-    ("How much postdoctoral experience do ML research jobs look for?", "postdoctoral experience"),
-]
 
 # What a session shows, read in one go (a session that reconnects redraws its page at any moment).
 STATE = """() => {

@@ -60,8 +60,8 @@ def _start(folder: Path, module: str = "guide.replica", **env: str) -> tuple[sub
         **env,
     }
     command = [sys.executable, "-m", module, "--port", str(port), "--health-port", str(health)]
-    log = (folder / "replica.log").open("ab")
-    process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
+    with (folder / "replica.log").open("ab") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
     return process, port, health
 
 
