@@ -58,7 +58,7 @@ VARIANTS: list[tuple[str, dict[str, object]]] = [
     ("without question kinds (every answer is the best sentences)", {"answer.question_kinds": False}),
     ("follow-ups inherit whenever no role is named", {"retrieval.follow_up_only_when_leaning": False}),
     ("without typo tolerance", {"retrieval.typo_tolerance": False}),
-    ("without the unknown-job check", {"answer.subject_check": False}),
+    ("without the unknown-subject check (jobs, things to get)", {"answer.subject_check": False}),
     ("one refusal threshold for every question", {"answer.refusal_threshold_no_role": 0.50}),
     ("without the collection file (generic facets, no expansions)", {NO_COLLECTION: True}),
     ("without the heading bonus for facets", {"structure.heading_bonus": 0.0}),

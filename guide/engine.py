@@ -26,6 +26,7 @@ from guide.query import (
     Interpretation,
     Lexicon,
     asked_subject,
+    asked_thing,
     clean_question,
     interpret,
     tokens_of,
@@ -264,7 +265,7 @@ class Engine:
         score = relevance(found, settings)
         if unknown := self.unknown_subject(interpretation):
             reason = (
-                f"The guides do not cover the job of {unknown}; they are about these roles: "
+                f"The guides do not cover {unknown}; they are about these roles: "
                 + ", ".join(state.lexicon.label(role) for role in state.index.roles)
                 + "."
             )
@@ -283,14 +284,20 @@ class Engine:
         return bool(interpretation.roles) and interpretation.kind in _ALWAYS_ANSWERED
 
     def unknown_subject(self, interpretation: Interpretation) -> str | None:
-        """The job a question asks about when the guides do not know it ("an airline pilot")."""
-        state = self._state
+        """What a question asks about when the guides do not know it: a job ("the job of airline
+        pilot") or a thing to get ("a student visa")."""
         if not self.settings.answer.subject_check or interpretation.changed:
             return None
-        subject = asked_subject(interpretation.question)
-        # Named by a role's own name or alias ("a lecturer applicant"): a job the guides cover.
-        if subject is None or state.lexicon.detect_roles(subject)[1]:
-            return None
-        # A word the guides never use ("pilot" in "airline pilot") means a job they do not cover.
-        words = [word for word, _, _ in tokens_of(subject) if len(word) > 2]
-        return subject if any(not state.lexicon.in_guides(word) for word in words) else None
+        job = asked_subject(interpretation.question)
+        if job is not None and self._unknown(job):
+            return f"the job of {job}"
+        thing = asked_thing(interpretation.question)
+        return thing if thing is not None and self._unknown(thing) else None
+
+    def _unknown(self, phrase: str) -> bool:
+        """Whether the guides do not know what `phrase` names: no role's own name or alias is in it
+        ("a lecturer applicant" is covered), and it has a word they never use ("pilot")."""
+        lexicon = self._state.lexicon
+        if lexicon.detect_roles(phrase)[1]:
+            return False
+        return any(not lexicon.in_guides(word) for word, _, _ in tokens_of(phrase) if len(word) > 2)

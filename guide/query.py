@@ -621,3 +621,17 @@ def asked_subject(text: str) -> str | None:
     if match is None:
         return None
     return next(group for group in match.groups() if group).strip()
+
+
+# "How do I get a student visa for a PhD?": the thing a question asks how to obtain.
+_THING = re.compile(
+    r"\b(?:get|getting|obtain|obtaining)\s+(?P<thing>(?:an?|the)\s+[\w'’ -]{2,40}?)"
+    r"(?=\s*(?:[?.!,;]|$)|\s+(?:for|to|in|at|as|with|if|when|before|after|while|from)\b)",
+    re.I,
+)
+
+
+def asked_thing(text: str) -> str | None:
+    """The thing a question asks how to get ("a student visa"), when it names one that way."""
+    match = _THING.search(text)
+    return match.group("thing").strip() if match else None

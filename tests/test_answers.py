@@ -110,3 +110,10 @@ def test_a_bare_role_name_is_answered_with_what_the_role_takes(engine):
     answer = engine.ask("prof")
     assert not answer.refused and answer.kind == "overview"
     assert "PhD" in answer.text and "2-5 years of postdoctoral" in answer.text and "[1]" in answer.text
+
+
+def test_getting_something_the_guides_never_mention_is_refused_even_beside_a_role(engine):
+    visa = engine.ask("How do I get a student visa for a PhD in the UK?")
+    assert visa.refused and visa.text.startswith("The guides do not cover a student visa")
+    job = engine.ask("How do I get a job as an assistant professor?")
+    assert not job.refused and job.kind == "overview"

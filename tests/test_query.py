@@ -9,6 +9,7 @@ from guide.corpus import load_corpus, parse_guide
 from guide.query import (
     Lexicon,
     asked_subject,
+    asked_thing,
     clean_question,
     content_words,
     interpret,
@@ -264,3 +265,16 @@ def test_a_question_that_only_names_a_role_asks_what_the_role_takes(question, ro
 def test_a_question_with_a_topic_beside_the_role_is_not_a_bare_role(question):
     understood = interpret(question, lexicon=LEXICON)
     assert understood.roles and not understood.names_only
+
+
+@pytest.mark.parametrize(
+    ("question", "thing"),
+    [
+        ("How do I get a student visa for a PhD in the UK?", "a student visa"),
+        ("How do I get a lecturer job?", "a lecturer job"),
+        ("How do I get into a PhD?", None),
+        ("What GPA do I need for a PhD?", None),
+    ],
+)
+def test_the_thing_a_question_asks_how_to_get(question, thing):
+    assert asked_thing(question) == thing
