@@ -104,7 +104,8 @@ class AnswerSettings:
     # Answer broad, duties, career, history, trend, cross-role and situation questions with a
     # lead and cited points; off: every question gets the best few sentences.
     question_kinds: bool = True
-    # Refuse a question about a job the guides do not name ("How do I become an airline pilot?").
+    # Refuse a question about a job, or a thing to get, the guides do not name ("How do I become an
+    # airline pilot?", "How do I get a student visa for a PhD?").
     subject_check: bool = True
     # Which answerer writes answers (see guide/answering.py): "extractive".
     backend: str = "extractive"
