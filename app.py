@@ -154,7 +154,7 @@ def show_source(engine, doc_id: str, start: int, end: int, highlights: tuple) ->
 
 def render_answer(settings: Settings, engine, answer, key: str) -> None:
     if answer.notice:
-        st.info(answer.notice)
+        st.info(escape_markdown(answer.notice))
     if answer.interpretation.changed or answer.interpretation.compare:
         st.caption(f"Interpreted as: {escape_markdown(answer.interpretation.describe())}")
         if answer.interpretation.changed and st.button("Ask it on its own instead", key=f"{key}-standalone"):
@@ -214,7 +214,8 @@ def sidebar(settings: Settings, engine, collection: Collection):
         k = st.slider("Passages to draw from", 1, 10, settings.retrieval.k)
         st.header("Try asking")
         for number, question in enumerate(collection.starters):
-            if st.button(question, key=f"starter-{number}", use_container_width=True):
+            # Button labels render Markdown (links, images, icons): the starter is shown as text.
+            if st.button(escape_markdown(question), key=f"starter-{number}", use_container_width=True):
                 st.session_state.pending = question
     return status, ([] if choice == "All roles" else [choice]), k
 
@@ -250,20 +251,20 @@ try:
     settings = load_settings()
 except GuideError as problem:
     st.set_page_config(page_title="Guide", page_icon="🎓", layout="wide")
-    st.error(str(problem))
+    st.error(escape_markdown(str(problem)))
     st.stop()
 st.session_state.setdefault("messages", [])
 engine, error = engine_or_error(settings)
 collection = collection_of(settings, engine)
 st.set_page_config(page_title=f"Guide: {collection.title}", page_icon="🎓", layout="wide")
-st.title(collection.title)
-st.caption(collection.description)
+st.title(escape_markdown(collection.title), anchor=False)
+st.caption(escape_markdown(collection.description))
 status, role_filter, k = sidebar(settings, engine, collection)
 
 if st.session_state.get("build_error"):
-    st.error(st.session_state.build_error)
+    st.error(escape_markdown(st.session_state.build_error))
 if error is not None:
-    st.error(error)
+    st.error(escape_markdown(error))
     rebuild_button(settings, None, "error-rebuild")
     st.stop()
 if not status.fresh and status.error is None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from guide.config import AnswerSettings, Settings
+from guide.corpus import without_reference_marks
 from guide.index import LoadedIndex
 from guide.query import Interpretation, content_words
 from guide.retrieval import Hit, Retrieval
@@ -177,8 +178,11 @@ def refusal(
     reason: str | None = None,
 ) -> Answer:
     """A plain "not in the guides" answer that names what the guides do cover and the closest sections."""
-    titles = sorted({doc.title for doc in index.documents.values()})
-    closest = tuple(dict.fromkeys(f"{hit.chunk.title} — {hit.chunk.section}" for hit in hits[:3]))
+    # Titles and headings are quoted without reference marks, which would pass for citations.
+    titles = sorted({without_reference_marks(doc.title) for doc in index.documents.values()})
+    closest = tuple(
+        dict.fromkeys(without_reference_marks(f"{hit.chunk.title} — {hit.chunk.section}") for hit in hits[:3])
+    )
     text = (
         (reason or "I could not find an answer to that in the career guides.")
         + " The guides cover: "

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from guide.corpus import confinement_problem, without_reference_marks
 from guide.errors import CorpusError, CorpusProblem
 
 COLLECTION_FILE = "collection.yaml"
@@ -197,7 +198,11 @@ def parse_collection(text: str) -> Collection:
         for number, entry in enumerate(raw["facets"] or [], start=1):
             if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in ("name", "description")):
                 raise _problem(f"facet {number} needs 'name', 'description', 'words' and 'kinds'")
-            facets.append(Facet(entry["name"], entry["description"], _texts(entry, "words"), _texts(entry, "kinds")))
+            # A facet's name goes into answers, where a "[2]" would pass for a citation.
+            name = without_reference_marks(entry["name"]).strip()
+            if not name:
+                raise _problem(f"facet {number} needs a 'name' of words")
+            facets.append(Facet(name, entry["description"], _texts(entry, "words"), _texts(entry, "kinds")))
         values["facets"] = tuple(facets)
     return Collection(**values)
 
@@ -205,6 +210,8 @@ def parse_collection(text: str) -> Collection:
 def load_collection(corpus_dir: Path) -> Collection:
     """The corpus's collection file, or the defaults when it has none."""
     path = corpus_dir / COLLECTION_FILE
+    if problem := confinement_problem(path):
+        raise _problem(problem)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -20,6 +20,16 @@ MAX_GUIDE_BYTES = 5 * 1024 * 1024
 ROLE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 # An ATX Markdown heading line: its level (the #s) and its title. The one definition of a heading.
 HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
+# Reference marks of encyclopedia-style text: "[2]", "[ 2 ]", "[3, 4]", "[5–7]", "[citation needed]".
+REFERENCE_MARK = re.compile(
+    r"\s?\[\s*(?:\d+(?:\s*[,;–—-]\s*\d+)*|citation needed|(?:note|nb|n)\s*\d+)\s*\]", re.I
+)
+
+
+def without_reference_marks(text: str) -> str:
+    """`text` as an answer may hold it (a sentence, a title, a heading, a name): without reference
+    marks, which would pass for citations. Every `[n]` in an answer is one of its citations."""
+    return REFERENCE_MARK.sub("", text)
 
 
 @dataclass(frozen=True)
@@ -237,15 +247,16 @@ def file_hashes(corpus_dir: Path) -> dict[str, str]:
 
 
 def confinement_problem(path: Path) -> str | None:
-    """Why a file of the corpus folder may not be read as a guide: not a regular file, or a link
-    that leads out of the folder. None when it may (or when it does not exist: reading says so)."""
+    """Why a file of the corpus folder (a guide, or the collection file) may not be read: not a
+    regular file, or a link that leads out of the folder. None when it may (or when it does not
+    exist: reading says so)."""
     try:
         mode = path.stat().st_mode
         resolved = path.resolve(strict=True)
     except OSError:
         return None
     if not stat.S_ISREG(mode):
-        return "is not a regular file (a device, pipe or socket); only Markdown and text files can be indexed"
+        return "is not a regular file (a device, pipe or socket); only regular files in the folder are read"
     if path.parent.resolve() not in resolved.parents:
         return "is a link to a file outside the corpus folder; copy the guide into the folder instead"
     return None

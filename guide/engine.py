@@ -19,6 +19,7 @@ import numpy as np
 from guide.answer import Answer, confidence_from_score, refusal, relevance
 from guide.answering import Answerer, Library, make_answerer
 from guide.config import Settings
+from guide.corpus import without_reference_marks
 from guide.embedding import CrossEncoderReranker, Embedder, Reranker, load_embedder
 from guide.errors import GuideError
 from guide.index import LoadedIndex, load_index
@@ -290,9 +291,9 @@ class Engine:
             return None
         job = asked_subject(interpretation.question)
         if job is not None and self._unknown(job):
-            return f"the job of {job}"
+            return f"the job of {without_reference_marks(job)}"
         thing = asked_thing(interpretation.question)
-        return thing if thing is not None and self._unknown(thing) else None
+        return without_reference_marks(thing) if thing is not None and self._unknown(thing) else None
 
     def _unknown(self, phrase: str) -> bool:
         """Whether the guides do not know what `phrase` names: no role's own name or alias is in it

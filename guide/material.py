@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from guide.chunking import Span, split_sections
-from guide.corpus import Document
+from guide.corpus import Document, without_reference_marks
 
 # Verbs that send the reader somewhere else when they open a sentence in the imperative.
 _NAVIGATION_VERBS = (
@@ -114,15 +114,6 @@ def is_boilerplate(text: str, *, summary: str = "", lead: bool = False, closing_
     return boilerplate_score(stripped, closing_section=closing_section) >= 2
 
 
-# Reference marks of encyclopedia-style text: "[2]", "[3, 4]", "[5–7]", "[citation needed]".
-_REFERENCE_MARK = re.compile(r"\s?\[(?:\d+(?:\s*[,–-]\s*\d+)*|citation needed|note \d+)\]", re.I)
-
-
-def quotable(text: str) -> str:
-    """`text` as an answer may quote it: without reference marks, which would pass for citations."""
-    return _REFERENCE_MARK.sub("", text)
-
-
 def mark_material(document: Document, spans: Sequence[Span]) -> list[Span]:
     """`spans` of one guide with `material` set (False for navigation, calls to action and
     summaries) and `quote` set where reference marks had to be taken out."""
@@ -136,6 +127,6 @@ def mark_material(document: Document, spans: Sequence[Span]) -> list[Span]:
         closing = len(headings) > 1 and bool(_CALL_TO_ACTION_HEADING.search(innermost))
         summary = len(headings) > 1 and bool(_SUMMARY_HEADING.search(innermost))
         boilerplate = summary or is_boilerplate(span.text, summary=document.summary, lead=lead, closing_section=closing)
-        quote = quotable(span.text)
+        quote = without_reference_marks(span.text)
         marked.append(replace(span, material=not boilerplate, quote=quote if quote != span.text else ""))
     return marked

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
 from guide.collection import Collection, Facet
-from guide.corpus import Document
+from guide.corpus import Document, without_reference_marks
 
 # Kinds of question, each answered its own way (see guide/answer.py).
 KINDS = ("fact", "overview", "duties", "career", "history", "trends", "cross-role", "situation", "compare")
@@ -237,7 +237,8 @@ class Lexicon:
         self._field = sorted({f for f in self._field if f}, key=len, reverse=True)
         names: list[_Name] = []
         for doc in self._documents:
-            self.labels.setdefault(doc.role, doc.label or doc.role.replace("-", " "))
+            # Labels go into answers, where a "[2]" would pass for a citation.
+            self.labels.setdefault(doc.role, without_reference_marks(doc.label) or doc.role.replace("-", " "))
             if doc.prerequisite:
                 self.prerequisites.add(doc.role)
             own = {doc.role.replace("-", " "), doc.label}

@@ -2,9 +2,10 @@
 
 Streamlit renders Markdown (never raw HTML unless asked to); escaping every ASCII punctuation
 mark makes corpus and user text appear literally: no links, images, formatting, LaTeX, colour
-directives or tags. Two transforms run on the text after Markdown is parsed, so escapes cannot
-stop them: autolinks (bare URLs, "www." names, e-mail addresses) and emoji shortcodes
-(":smile:"). An invisible word joiner breaks their patterns while the text reads the same.
+directives or tags. Some transforms run on the text after Markdown is parsed, so escapes cannot
+stop them: autolinks (bare URLs, "www." names, e-mail addresses), emoji shortcodes (":smile:")
+and icons (":material/home:"). An invisible word joiner breaks their patterns while the text
+reads the same.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ _PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&\"'=^%@])")
 _LIST = re.compile(r"^([ \t]*)[-*+][ \t]+")
 HIGHLIGHT = ":orange-background[{}]"
 JOINER = "\u2060"  # WORD JOINER: invisible, and not a word character
-# Where autolinking and emoji shortcodes would start: "://", "www.", "@" between word characters,
-# ":" before a word and a closing ":".
-_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)|(?<=[\w.+-])(?=@\w)|(?<=:)(?=[\w+-]+:)", re.I)
+# Where autolinking, emoji shortcodes and icons would start: "://", "www.", "@" between word
+# characters, ":" before a word (or "material/name") and a closing ":".
+_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)|(?<=[\w.+-])(?=@\w)|(?<=:)(?=[\w+/-]+:)", re.I)
 
 
 def escape_markdown(text: str) -> str:
@@ -126,7 +127,7 @@ def conversation_markdown(messages: Sequence[dict[str, Any]]) -> str:
         if answer.comparison is not None:
             rows = comparison_rows(answer.comparison)
             header = list(rows[0]) if rows else []
-            lines += ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+            lines += ["| " + " | ".join(escape_markdown(key) for key in header) + " |", "|" + " --- |" * len(header)]
             lines += ["| " + " | ".join(escape_markdown(row[key]) for key in header) + " |" for row in rows]
             lines.append("")
         else:

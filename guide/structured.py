@@ -17,6 +17,7 @@ import numpy as np
 
 from guide.collection import Facet
 from guide.config import StructureSettings
+from guide.corpus import without_reference_marks
 from guide.index import LoadedIndex
 from guide.query import Interpretation, content_words
 from guide.retrieval import Retrieval, Retriever
@@ -237,7 +238,7 @@ def compose_structure(
                 text=" ".join(as_sentence(index.spans[r].answer_text) for r in rows),
                 n=0,
                 group=labels(role) if grouped else "",
-                facet=", ".join([facet_name, *also.get(row, [])]) if facet_name else "",
+                facet=without_reference_marks(", ".join([facet_name, *also.get(row, [])])) if facet_name else "",
                 span_rows=tuple(rows),
                 chunk_row=int(retriever.span_chunk[row]),
             )
