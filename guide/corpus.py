@@ -154,7 +154,8 @@ def parse_guide(text: str, path: str) -> Document:
     title = str(meta["title"]).strip()
     if not title:
         raise ParseError("the guide has an empty title", line=_key_line(text, "title"))
-    doc_id = str(meta.get("id", stem)).strip()
+    # An id names the guide in the index, in feedback and in JSON: a slug, like a role.
+    doc_id = str(meta.get("id", _slug(stem))).strip()
     if "id" in meta and not ROLE_PATTERN.match(doc_id):
         raise ParseError(
             f"id {doc_id!r} must be a short slug of lower-case letters, digits and hyphens, such as 'lecturer-uk'",

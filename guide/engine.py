@@ -289,11 +289,13 @@ class Engine:
         pilot") or a thing to get ("a student visa")."""
         if not self.settings.answer.subject_check or interpretation.changed:
             return None
-        job = asked_subject(interpretation.question)
+        # A mark such as "[3]" would hide the subject, and must not be echoed as a citation.
+        question = without_reference_marks(interpretation.question)
+        job = asked_subject(question)
         if job is not None and self._unknown(job):
-            return f"the job of {without_reference_marks(job)}"
-        thing = asked_thing(interpretation.question)
-        return without_reference_marks(thing) if thing is not None and self._unknown(thing) else None
+            return f"the job of {job}"
+        thing = asked_thing(question)
+        return thing if thing is not None and self._unknown(thing) else None
 
     def _unknown(self, phrase: str) -> bool:
         """Whether the guides do not know what `phrase` names: no role's own name or alias is in it

@@ -326,6 +326,93 @@ def test_paths_are_relative_to_the_corpus_folder_and_reference_marks_never_pass_
     assert "level,[2] and" in answer["citations"][0]["snippet"]
 
 
+MARK = re.compile(r"\[[^\[\]]*\d[^\[\]]*\]")  # anything bracketed holding a digit
+
+
+def test_every_bracketed_number_in_an_answer_is_one_of_its_citations(tmp_path):
+    """Reference marks in a guide's sentences, title, headings and label, in a facet's name and in a
+    question: none reaches an answer as an [n]-like mark, whatever kind of answer it is. (Their
+    numbers are too high to pass for one of an answer's few citations.)"""
+    import yaml
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "lecturer.md").write_text(
+        "---\ntitle: Lecturer Guide [91]\nrole: lecturer\nlabel: lecturer [92]\naliases: [lecturer]\n---\n\n"
+        "# Lecturer Guide [91]\n\n## Qualifications [ 93 ]\n\n"
+        "Lecturers need a doctorate at degree level,[95] and teaching experience [ 96 ] of two years.[97, 98] "
+        "They publish papers in journals.[98–99][note 1]\n\n## Duties [94]\n\n"
+        "Lecturers teach undergraduate courses and supervise projects.[n 2]\n\n"
+        "## Career Outlook\n\nDemand for lecturers is growing in many countries.[90]\n"
+    )
+    (corpus / "phd.md").write_text(
+        "---\ntitle: PhD Guide\nrole: phd\naliases: [phd]\n---\n\n# PhD Guide\n\n## Qualifications\n\n"
+        "A PhD applicant needs a bachelor's degree and research experience.\n\n## Duties\n\n"
+        "PhD students do research and write a thesis.\n\n## Career Outlook\n\nMost graduates enter industry.\n"
+    )
+    collection = yaml.safe_load((CORPUS / "collection.yaml").read_text())
+    collection["facets"][0]["name"] += " [89]"
+    (corpus / "collection.yaml").write_text(yaml.safe_dump(collection))
+    assert _fake_build(tmp_path, corpus).exit_code == 0
+    questions = [
+        "What degree do lecturers need?",
+        "How do I become a lecturer?",
+        "What does a lecturer do?",
+        "Compare a lecturer and a PhD",
+        "What are the trends in hiring across these roles?",
+        "How do I become an airline pilot? [88]",
+        "How do I get a student [87] visa for a PhD?",
+        "???",
+        "What is the capital of Mongolia?",
+    ]
+    batch = tmp_path / "questions.jsonl"
+    batch.write_text("".join(json.dumps({"question": q}) + "\n" for q in questions))
+    folders = ["--corpus", str(corpus), "--index", str(tmp_path / "index")]
+    result = CliRunner().invoke(main, [*folders, "ask", "--json", "--batch", str(batch)], env={"GUIDE_MODEL": "fake"})
+    assert result.exit_code == 0, result.output
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [a["question"] for a in answers] == questions
+    for answer in answers:
+        numbers = {citation["n"] for citation in answer["citations"]}
+        for mark in MARK.findall(answer["answer"]):
+            assert re.fullmatch(r"\[\d+\]", mark) and int(mark[1:-1]) in numbers, (answer["question"], answer["answer"])
+        assert max(numbers, default=0) < 80
+        if not answer["refused"]:
+            assert {int(m[1:-1]) for m in MARK.findall(answer["answer"])} == numbers, answer["answer"]
+    kinds = {a["kind"] for a in answers if not a["refused"]}
+    assert {"fact", "overview", "duties", "compare"} <= kinds and sum(a["refused"] for a in answers) >= 3
+    assert any("do not cover the job of airline pilot;" in a["answer"] for a in answers)
+    assert any("do not cover a student visa;" in a["answer"] for a in answers)
+    refused = next(a for a in answers if a["question"] == "???")
+    assert "Lecturer Guide;" in refused["answer"] or "Lecturer Guide." in refused["answer"]
+    # The guides keep their marks where they are shown as they are: snippets and search results.
+    snippets = " ".join(c["snippet"] + c["section"] + c["title"] for a in answers for c in a["citations"])
+    assert "level,[95] and" in snippets and "Guide [91]" in snippets
+
+
+def test_the_collection_file_is_confined_to_the_corpus_folder_and_ids_are_slugs(tmp_path, small_corpus):
+    import os
+
+    outside = tmp_path / "elsewhere.yaml"
+    outside.write_text("title: Not from the corpus folder\n")
+    (small_corpus / "collection.yaml").symlink_to(outside)
+    failed = _fake_build(tmp_path, small_corpus)
+    assert failed.exit_code == 1 and "Traceback" not in failed.output
+    assert "collection.yaml: is a link to a file outside the corpus folder" in failed.stderr
+    (small_corpus / "collection.yaml").unlink()
+    os.mkfifo(small_corpus / "collection.yaml")  # reading it would wait for a writer forever
+    failed = _fake_build(tmp_path, small_corpus)
+    assert failed.exit_code == 1 and "collection.yaml: is not a regular file" in failed.stderr
+    (small_corpus / "collection.yaml").unlink()
+    # A file name that is no slug gives a slug id; the file name stays the guide's path.
+    (small_corpus / "Reader Guide (UK).md").write_text("---\ntitle: Reader\nrole: reader\n---\n\nReaders do research.\n")
+    assert _fake_build(tmp_path, small_corpus).exit_code == 0
+    from guide.index import load_index
+
+    documents = load_index(tmp_path / "index").documents
+    assert documents["reader-guide-uk"].path == "Reader Guide (UK).md"
+
+
 def test_the_app_listens_on_loopback_unless_an_address_is_given(monkeypatch, tmp_path):
     import subprocess
 
