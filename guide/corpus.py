@@ -26,6 +26,13 @@ REFERENCE_MARK = re.compile(
 )
 
 
+# Terminal escape sequences (CSI such as colours, OSC such as hyperlinks, two-character ones),
+# then any other C0 or C1 control character but tab and newline.
+_CONTROL = re.compile(
+    r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+)
+
+
 def without_reference_marks(text: str) -> str:
     """`text` as an answer may hold it (a sentence, a title, a heading, a name): without reference
     marks, which would pass for citations. Every `[n]` in an answer is one of its citations."""
@@ -281,6 +288,9 @@ def read_guide(path: Path, max_bytes: int = MAX_GUIDE_BYTES) -> Document:
     if problem is not None:
         raise CorpusError(str(CorpusProblem(name, *problem)), [CorpusProblem(name, *problem)])
     text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+    # Control characters mean nothing in a guide, and in a terminal they are commands (colours,
+    # cursor moves, hyperlinks): `guide ask` must print guide text as text too.
+    text = _CONTROL.sub("", text)
     try:
         document = parse_guide(text, name)
     except ParseError as error:

@@ -177,3 +177,14 @@ def test_role_names_come_from_front_matter():
     assert parse_guide("---\ntitle: T\nrole: data-scientist\n---\nBody.", "d.md").label == "data scientist"
     with pytest.raises(ParseError, match="'prerequisite' must be true or false"):
         parse_guide("---\ntitle: T\nprerequisite: maybe\n---\nBody.", "d.md")
+
+
+def test_control_characters_are_taken_out_of_guide_text(small_corpus):
+    """Escape sequences (colour, OSC 8 hyperlinks) would be commands to a terminal printing an answer."""
+    from guide.corpus import read_guide
+
+    path = small_corpus / "lecturer.md"
+    path.write_text("---\ntitle: Lecturer\n---\n\nLecturers \x1b[31mteach\x1b[0m. See \x1b]8;;http://x\x07here\x1b]8;;\x07.\tEnd\n")
+    document = read_guide(path)
+    assert "\x1b" not in document.text and "\x07" not in document.text
+    assert "Lecturers teach. See here.\tEnd" in document.text
