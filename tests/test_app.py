@@ -114,7 +114,8 @@ def test_a_damaged_index_shows_the_error_and_a_rebuild_button_that_fixes_it(fake
     generation = index / (index / "CURRENT").read_text().strip()
     (generation / "chunks.jsonl").write_text("truncated")
     at = _run(monkeypatch, tmp_path, corpus, index, config="ui:\n  allow_rebuild: true\n")
-    assert any("chunks.jsonl is damaged" in error.value for error in at.error)
+    # Shown as text: the message is escaped Markdown.
+    assert any("chunks\\.jsonl is damaged" in error.value for error in at.error)
     assert not at.chat_input or not any(m.name == "assistant" for m in at.chat_message)
     next(button for button in at.button if button.label == "Rebuild index").click().run()
     assert not at.exception and not at.error
@@ -178,10 +179,14 @@ def test_a_follow_up_can_be_asked_on_its_own_instead(fake_app):
 def test_title_description_and_starters_come_from_the_collection_file(fake_app):
     from guide.collection import load_collection
 
+    from guide.render import escape_markdown
+
     collection = load_collection(CORPUS)
-    assert fake_app.title[0].value == collection.title
+    # Shown as text: title, description and starter buttons render escaped Markdown.
+    assert fake_app.title[0].value == escape_markdown(collection.title)
+    assert escape_markdown(collection.description) in [caption.value for caption in fake_app.caption]
     labels = [button.label for button in fake_app.sidebar.button]
-    assert all(starter in labels for starter in collection.starters)
+    assert all(escape_markdown(starter) in labels for starter in collection.starters)
 
 
 @pytest.mark.model
