@@ -178,7 +178,6 @@ def test_a_follow_up_can_be_asked_on_its_own_instead(fake_app):
 
 def test_title_description_and_starters_come_from_the_collection_file(fake_app):
     from guide.collection import load_collection
-
     from guide.render import escape_markdown
 
     collection = load_collection(CORPUS)

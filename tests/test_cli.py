@@ -432,6 +432,33 @@ def test_the_app_listens_on_loopback_unless_an_address_is_given(monkeypatch, tmp
     assert "--server.address 127.0.0.1" in dry.stdout, dry.stdout + dry.stderr
 
 
+def test_streamlit_run_from_the_project_folder_listens_on_loopback(tmp_path):
+    """Without --server.address, Streamlit would listen on every interface; the project's
+    .streamlit/config.toml keeps a bare `streamlit run app.py` on this machine."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    root = Path(__file__).resolve().parent.parent
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "GUIDE_CORPUS_DIR": str(tmp_path), "GUIDE_INDEX_DIR": str(tmp_path / "index")}
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
+    process = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lines = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any("URL:" in line for line in lines):
+            lines.append(process.stdout.readline())
+        output = "".join(lines)
+        assert f"URL: http://127.0.0.1:{port}" in output and "Network URL" not in output, output
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
 def test_the_environment_chooses_the_folders_and_model_when_no_flag_is_given(tmp_path, small_corpus):
     env = {"GUIDE_CORPUS_DIR": str(small_corpus), "GUIDE_INDEX_DIR": str(tmp_path / "env-index"), "GUIDE_MODEL": "fake"}
     built = CliRunner().invoke(main, ["build"], env=env)
