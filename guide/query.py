@@ -140,6 +140,13 @@ class Interpretation:
     labels: tuple[str, ...] = ()
     # The question names roles (and the field) and nothing else ("prof"): it asks about the role.
     names_only: bool = False
+    # The topic as "Interpreted as" shows it: without the field's name left dangling where a role
+    # was taken out ("What GPA do I need?", not "… for an ML?"); `topic` when empty.
+    shown_topic: str = ""
+    # The question with its one role mention marked (ROLE_MARK), to restate it for another role.
+    template: str = ""
+    # A follow-up restated as the question it stands for ("What GPA do I need for a lecturer?").
+    restated: str = ""
 
     @property
     def changed(self) -> bool:
@@ -152,8 +159,10 @@ class Interpretation:
         if self.compare:
             aspects = ", ".join(self.aspects) if self.aspects else "all shared aspects"
             return f"Compare {' and '.join(labels)} on {aspects}"
+        if self.restated:
+            return self.restated
         about = f" (about: {', '.join(labels)})" if labels else ""
-        return f"{self.topic}{about}"
+        return f"{self.shown_topic or self.topic}{about}"
 
 
 @dataclass(frozen=True)
@@ -419,6 +428,18 @@ class Lexicon:
 
     # ------------------------------------------------------------ query text
 
+    def over_field(self, text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+        """Role-name `spans` of `text` widened over the field's name right before them ("an ML
+        PhD"), so taking the role out does not leave "an ML" dangling."""
+        fields = [(s, e) for w, s, e in self._collapsed_tokens(text) if w == FIELD]
+        widened = []
+        for start, end in spans:
+            for field_start, field_end in fields:
+                if field_end <= start and not text[field_end:start].strip():
+                    start = field_start
+            widened.append((start, end))
+        return widened
+
     def without_field(self, text: str) -> str:
         """`text` without the field's own name, which every guide repeats, when other words remain."""
         spans = [(s, e) for w, s, e in self._collapsed_tokens(text) if w == FIELD]
@@ -529,6 +550,30 @@ def _without_roles(text: str, spans: list[tuple[int, int]]) -> str:
     return re.sub(r"\s+([?.!,])", r"\1", re.sub(r"\s{2,}", " ", result)).strip()
 
 
+ROLE_MARK = "\ue000"  # a private-use character: where a question named its role
+
+
+def _role_template(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    """`text` with its one role mention, and the article before it, marked ("What GPA do I need
+    for ROLE_MARK?"); empty unless it names exactly one role after an article (a plural or bare
+    name would not read right with another role put in)."""
+    if len(spans) != 1:
+        return ""
+    start, end = spans[0]
+    article = re.search(r"\b(an?|the)\s+$", text[:start], re.I)
+    if article is None:
+        return ""
+    return text[: article.start()] + ROLE_MARK + text[end:]
+
+
+def _restate(template: str, label: str) -> str:
+    """The question of `template` asked about the role `label`, with "a" or "an" as it needs."""
+    if not template:
+        return ""
+    article = "an" if label[:1].lower() in "aeiou" else "a"
+    return template.replace(ROLE_MARK, f"{article} {label}")
+
+
 def _strip_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
     for start, end in sorted(spans, reverse=True):
         text = text[:start] + " " + text[end:]
@@ -545,6 +590,9 @@ class _Reader:
         roles, spans, names_only = lexicon.read_roles(question)
         labels = tuple(lexicon.label(role) for role in roles)
         topic = _without_roles(question, spans) or question
+        widened = lexicon.over_field(question, spans)
+        shown = _without_roles(question, widened) or question
+        template = _role_template(question, widened)
         kind = question_kind(question)
         compare = bool(_COMPARE.search(question)) and len(roles) >= 2
         aspects = lexicon.aspects(question)
@@ -561,9 +609,11 @@ class _Reader:
                     previous.aspects, "compare", previous.labels,
                 )  # fmt: skip
             new_roles, new_labels = (roles, labels) if roles else (previous.roles, previous.labels)
+            restated = _restate(previous.template, new_labels[0]) if len(new_labels) == 1 else ""
             return Interpretation(
                 question, previous.topic, previous.topic, new_roles, not roles, True, False,
-                previous.aspects, previous.kind, new_labels,
+                previous.aspects, previous.kind, new_labels, shown_topic=previous.shown_topic,
+                template=previous.template, restated=restated,
             )  # fmt: skip
         # The role is matched by the role preference, so the query keeps only the topic: the names
         # of roles would pull it towards the passages that repeat them most, such as introductions.
@@ -580,7 +630,8 @@ class _Reader:
             # A role named and nothing else ("prof", "ML lecturer"): what the role takes.
             kind = "overview"
         return Interpretation(
-            question, query, topic, roles, aspects=aspects, kind=kind, labels=labels, names_only=names_only
+            question, query, topic, roles, aspects=aspects, kind=kind, labels=labels, names_only=names_only,
+            shown_topic=shown, template=template,
         )
 
 

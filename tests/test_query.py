@@ -161,7 +161,28 @@ def test_follow_up_without_topic_inherits_the_previous_topic_and_takes_the_new_r
     assert understood.topic_from_history and not understood.roles_from_history
     # The role is matched by preference, so the query keeps only the topic.
     assert understood.query == "How long is the tenure track?"
-    assert understood.describe() == "How long is the tenure track? (about: clinical professor)"
+    # "Interpreted as" restates the question for the new role.
+    assert understood.describe() == "How long is the tenure track for a clinical professor?"
+
+
+@pytest.mark.parametrize(
+    ("follow_up", "earlier", "shown"),
+    [
+        # The field's name goes with the role it stood before ("an ML PhD"), and "a"/"an" follows the new role.
+        ("And for a lecturer?", "What GPA do I need for an ML PhD?", "What GPA do I need for a lecturer?"),
+        ("And for an assistant professor?", "What does a machine learning lecturer do?",
+         "What does an assistant professor do?"),
+        # A plural or bare role name cannot take another role's name: the topic, and what it is about.
+        ("What about lecturers?", "What GPA do ML PhDs have?", "What GPA do have? (about: lecturer)"),
+        ("And for a lecturer?", "What GPA do I need for PhD admission in ML?",
+         "What GPA do I need for admission in ML? (about: lecturer)"),
+    ],
+)
+def test_interpreted_as_restates_a_follow_up_for_its_new_role(follow_up, earlier, shown):
+    understood = interpret(follow_up, [earlier], LEXICON)
+    assert understood.topic_from_history and understood.describe() == shown
+    # Only what is shown changes: the search still uses the earlier topic.
+    assert understood.query == interpret(earlier, [], LEXICON).topic
 
 
 def test_follow_up_takes_the_kind_of_the_question_it_continues():
