@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -209,8 +209,14 @@ def compose_answer(
     index: LoadedIndex,
     settings: Settings,
     confidence: float,
+    label: Callable[[str], str] = lambda role: role.replace("-", " "),
+    topic_words: frozenset[str] = frozenset(),
 ) -> Answer:
     """A short answer from the best sentences of the top passages, each with its citation.
+
+    When none of them comes from the guide of a role the question names, the answer opens by
+    saying so ("The lecturer guide does not say; the PhD guide does:"), and its confidence is
+    at most `answer.other_guide_confidence`.
 
     Args:
         question: the question as asked.
@@ -219,20 +225,62 @@ def compose_answer(
         index: the index they come from.
         settings: answer length, how sentences are chosen, and the role preference.
         confidence: the answer's confidence.
+        label: a role's label, to name the guides.
+        topic_words: the words of the question's topic (with its expansions), cut to stems.
     """
     chosen = select_sentences(interpretation, found, index, settings.answer, settings.retrieval.role_boost)
+    chosen = _without_boost_artefacts(chosen, interpretation, index, topic_words)
     cited = CitationList(index)
     parts = [
         f"{as_sentence(index.spans[span_row].answer_text)} [{cited.cite(hit.row, span_row)}]" for span_row, hit in chosen
     ]
+    text = " ".join(parts)
+    quoted = list(dict.fromkeys(hit.chunk.role for _, hit in chosen))
+    if interpretation.roles and quoted and not set(quoted) & set(interpretation.roles):
+        # The guide of the role asked about has nothing on it: say so, and whose guide answers.
+        asked = _guides(interpretation.labels)
+        text = f"{asked[:1].upper()}{asked[1:]} does not say; {_guides(label(role) for role in quoted)} does:\n{text}"
+        confidence = min(confidence, settings.answer.other_guide_confidence)
     return Answer(
         question,
         interpretation,
-        " ".join(parts),
+        text,
         refused=False,
         confidence=confidence,
         citations=cited.citations(),
     )
+
+
+def stems(text: str) -> set[str]:
+    """The content words of `text` cut to five letters: "averages" and "average" meet."""
+    return {word[:5] for word in content_words(text)}
+
+
+def _without_boost_artefacts(
+    chosen: list[tuple[int, Hit]], interpretation: Interpretation, index: LoadedIndex, topic_words: frozenset[str]
+) -> list[tuple[int, Hit]]:
+    """`chosen` without the sentences of the named roles' guides that only the role preference
+    brought in: none of them shares a word with the topic, while another guide's sentence does
+    ("What GPA do I need for a lecturer?": the lecturer guide says nothing of grades)."""
+    if not topic_words or not interpretation.roles:
+        return chosen
+    roles = set(interpretation.roles)
+    own = [(row, hit) for row, hit in chosen if hit.chunk.role in roles]
+    other = [(row, hit) for row, hit in chosen if hit.chunk.role not in roles]
+    if not own or not other:
+        return chosen
+    def on_topic(row: int) -> bool:
+        return bool(stems(index.spans[row].text) & topic_words)
+    if any(on_topic(row) for row, _ in own) or not any(on_topic(row) for row, _ in other):
+        return chosen
+    return other
+
+
+def _guides(labels: Iterable[str]) -> str:
+    """ "The lecturer guide", "the lecturer and PhD guides"."""
+    labels = list(labels)
+    names = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+    return f"the {names} guide" + ("s" if len(labels) > 1 else "")
 
 
 def select_sentences(

@@ -125,6 +125,10 @@ class AnswerSettings:
     # figures count answers at high confidence without a key point (eval/usefulness.yaml).
     medium_confidence: float = 0.5
     high_confidence: float = 0.8
+    # A fact answer that quotes only other guides than those of the roles the question names
+    # ("And for a lecturer?" answered from the PhD guide) opens by saying so and shows at most
+    # this confidence: medium, as the guide asked about did not answer.
+    other_guide_confidence: float = 0.6
 
 
 @dataclass(frozen=True)

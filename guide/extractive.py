@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from guide.answer import Answer, compose_answer, confidence_from_score, relevance, structured_answer
+from guide.answer import Answer, compose_answer, confidence_from_score, relevance, stems, structured_answer
 from guide.collection import Facet
 from guide.compare import compose_comparison
 from guide.config import Settings
@@ -58,7 +58,12 @@ class ExtractiveAnswerer:
             if answer is not None:
                 return answer
         confidence = confidence_from_score(relevance(retrieval, self.settings.answer), self.settings.answer)
-        return compose_answer(question, interpretation, retrieval, index.index, self.settings, confidence)
+        lexicon = index.lexicon
+        topic = lexicon.without_field(lexicon.expand(interpretation.query))
+        topic_words = frozenset(stems(topic) - {word[:5] for word in _ASKING})
+        return compose_answer(
+            question, interpretation, retrieval, index.index, self.settings, confidence, lexicon.label, topic_words
+        )
 
     def focus(self, index: Library, interpretation: Interpretation) -> tuple[Facet, ...]:
         """The facets a narrow question about a role names ("What skills…"), other than its requirements."""

@@ -117,3 +117,26 @@ def test_getting_something_the_guides_never_mention_is_refused_even_beside_a_rol
     assert visa.refused and visa.text.startswith("The guides do not cover a student visa")
     job = engine.ask("How do I get a job as an assistant professor?")
     assert not job.refused and job.kind == "overview"
+
+
+@pytest.mark.parametrize(
+    ("question", "history", "asked", "answering"),
+    [
+        ("And for a lecturer?", ["What GPA do I need for an ML PhD?"], "lecturer", "PhD"),
+        ("Do lecturers need an MD?", [], "lecturer", "clinical professor"),
+    ],
+)
+def test_an_answer_from_another_guide_than_the_one_asked_about_says_so(engine, question, history, asked, answering):
+    answer = engine.ask(question, history=history)
+    lead, _, rest = answer.text.partition("\n")
+    assert lead == f"The {asked} guide does not say; the {answering} guide does:"
+    # Only the guide that answers is quoted: not a sentence of the asked guide that shares no
+    # word with the question, which the role preference alone brought in.
+    assert all(citation.role != asked for citation in answer.citations)
+    assert answer.level == "medium" and rest
+    _valid_citations(answer)
+
+
+def test_an_answer_from_the_guide_asked_about_has_no_such_lead(engine):
+    answer = engine.ask("What GPA do I need for an ML PhD?")
+    assert "does not say" not in answer.text and answer.citations[0].role == "phd"
