@@ -80,6 +80,8 @@ class Engine:
         self._english: frozenset[str] = getattr(embedder, "words", frozenset())
         self._state = _library(index, settings, self._english)
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        # The embedded names and aliases of the roles, for the library they were embedded from.
+        self._role_names: tuple[Library, np.ndarray] | None = None
         self._cache_lock = threading.Lock()
         self._make_reranker = reranker
         self._reranker: Reranker | None = None
@@ -292,10 +294,37 @@ class Engine:
         # A mark such as "[3]" would hide the subject, and must not be echoed as a citation.
         question = without_reference_marks(interpretation.question)
         job = asked_subject(question)
-        if job is not None and self._unknown(job):
+        if job is not None and self._unknown_job(job):
             return f"the job of {job}"
         thing = asked_thing(question)
         return thing if thing is not None and self._unknown(thing) else None
+
+    def _unknown_job(self, job: str) -> bool:
+        """Whether the guides do not know the job `job`: it names no role's own name or alias,
+        and it is far from all of them in meaning. A job with a word the guides never use must
+        come close to a role's name ("faculty member"); one in their words that names no role at
+        all is refused only when far from every one ("pilot", which they use of studies)."""
+        lexicon = self._state.lexicon
+        roles, spans = lexicon.detect_roles(job)
+        if spans:
+            return False
+        settings = self.settings.answer
+        closeness = self._closeness_to_roles(job)
+        if self._unknown(job):
+            return closeness < settings.job_known_closeness
+        return not roles and closeness < settings.job_far_closeness
+
+    def _closeness_to_roles(self, phrase: str) -> float:
+        """The cosine of `phrase` to the closest name or alias of a role of the loaded guides."""
+        state = self._state
+        with self._cache_lock:
+            known = self._role_names if self._role_names is not None and self._role_names[0] is state else None
+        if known is None:
+            names = sorted({name for doc in state.index.documents.values() for name in (doc.label, *doc.aliases)})
+            known = (state, self.embed_many(names))
+            with self._cache_lock:
+                self._role_names = known
+        return float(np.max(known[1] @ self.embed_many([phrase])[0])) if len(known[1]) else 0.0
 
     def _unknown(self, phrase: str) -> bool:
         """Whether the guides do not know what `phrase` names: no role's own name or alias is in it
