@@ -107,14 +107,12 @@ class AnswerSettings:
     # Refuse a question about a job, or a thing to get, the guides do not name ("How do I become an
     # airline pilot?", "How do I get a student visa for a PhD?").
     subject_check: bool = True
-    # How close (cosine) a job a question asks about must come to a role's name or alias. A job
-    # with a word the guides never use is taken for a role from `job_known_closeness` ("faculty
-    # member" 0.67 to "assistant professor"; "hospital pharmacist" 0.60 is refused). A job in the
-    # guides' own words that names no role is refused below `job_far_closeness` ("pilot" 0.37,
-    # from "pilot studies"; "engineer" 0.53 stays). Both mid-gap on the dev and second-corpus
-    # questions (eval/usefulness.yaml, eval/second-corpus/questions.yaml).
-    job_known_closeness: float = 0.635
-    job_far_closeness: float = 0.45
+    # How close (cosine) a job a question asks about must come to a role's name or alias to be
+    # taken for that role, when it names none of them (nor a hint, in the guides' own words):
+    # "faculty member" 0.67 and "machine learning scientist" 0.65 are answered, "hospital
+    # pharmacist" 0.60, "management consultant" 0.52 and "pilot" 0.37 (a word the guides use
+    # of pilot studies) refused. Mid-gap on the dev and second-corpus questions.
+    job_closeness: float = 0.625
     # Which answerer writes answers (see guide/answering.py): "extractive".
     backend: str = "extractive"
     # A fact answer quotes the best sentences of the top `evidence_passages` passages: a sentence

@@ -300,19 +300,14 @@ class Engine:
         return thing if thing is not None and self._unknown(thing) else None
 
     def _unknown_job(self, job: str) -> bool:
-        """Whether the guides do not know the job `job`: it names no role's own name or alias,
-        and it is far from all of them in meaning. A job with a word the guides never use must
-        come close to a role's name ("faculty member"); one in their words that names no role at
-        all is refused only when far from every one ("pilot", which they use of studies)."""
-        lexicon = self._state.lexicon
-        roles, spans = lexicon.detect_roles(job)
-        if spans:
+        """Whether the guides do not know the job `job`. They know it when it holds a role's own
+        name or alias, or a role's hint in words they use ("postdoc"); otherwise only when it is
+        close in meaning to a role's name or alias ("faculty member", not "pilot", a word they use
+        of pilot studies)."""
+        roles, spans = self._state.lexicon.detect_roles(job)
+        if spans or (roles and not self._unknown(job)):
             return False
-        settings = self.settings.answer
-        closeness = self._closeness_to_roles(job)
-        if self._unknown(job):
-            return closeness < settings.job_known_closeness
-        return not roles and closeness < settings.job_far_closeness
+        return self._closeness_to_roles(job) < self.settings.answer.job_closeness
 
     def _closeness_to_roles(self, phrase: str) -> float:
         """The cosine of `phrase` to the closest name or alias of a role of the loaded guides."""

@@ -667,12 +667,32 @@ _SUBJECT = re.compile(
 )
 
 
+# "I work as a nurse.", "I'm currently training as a …": the asker's own job, not what they ask about.
+_ASKER = re.compile(
+    r"(?:^|[.!?;,:]\s*|\b(?:and|but|so|because)\s+)(?:i|i'm|i’m|i am|we|we're|we’re|we are)\s+"
+    r"(?:currently\s+|now\s+|still\s+|already\s+)?$",
+    re.I,
+)
+_BACKGROUND_VERB = re.compile(r"(?:work|working|train|training)\b", re.I)
+
+
+def _about_the_asker(before: str) -> bool:
+    """Whether a clause ending in `before` has the asker as subject: "I work as…", "I'm currently
+    training as…", "I have a master's and work as…"."""
+    if _ASKER.search(before):
+        return True
+    sentence = re.split(r"[.!?]", before)[-1]
+    return bool(re.match(r"\s*(?:i|i'm|i’m|i am|we)\b", sentence, re.I) and re.search(r"\band\s+$", sentence, re.I))
+
+
 def asked_subject(text: str) -> str | None:
-    """The job a question asks about, when it names one in a recognisable way."""
-    match = _SUBJECT.search(text)
-    if match is None:
-        return None
-    return next(group for group in match.groups() if group).strip()
+    """The job a question asks about, when it names one in a recognisable way (not the asker's
+    own: "I work as a nurse. Can I become a lecturer?" asks about the lecturer)."""
+    for match in _SUBJECT.finditer(text):
+        if _BACKGROUND_VERB.match(match.group()) and _about_the_asker(text[: match.start()]):
+            continue
+        return next(group for group in match.groups() if group).strip()
+    return None
 
 
 # "How do I get a student visa for a PhD?": the thing a question asks how to obtain.

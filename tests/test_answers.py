@@ -140,3 +140,23 @@ def test_an_answer_from_another_guide_than_the_one_asked_about_says_so(engine, q
 def test_an_answer_from_the_guide_asked_about_has_no_such_lead(engine):
     answer = engine.ask("What GPA do I need for an ML PhD?")
     assert "does not say" not in answer.text and answer.citations[0].role == "phd"
+
+
+@pytest.mark.parametrize(
+    ("question", "refused"),
+    [
+        # Named by none of a role's names or aliases, but close in meaning to one.
+        ("How do I become a faculty member in machine learning?", False),
+        ("How do I become a machine learning scientist?", False),
+        # A job named in the guides' own words ("pilot studies") but far from every role.
+        ("How do I become a pilot?", True),
+        ("How do I become a management consultant?", True),
+        # The asker's own job beside a role the guides cover.
+        ("I work as a nurse. Can I become a lecturer in machine learning?", False),
+    ],
+)
+def test_a_job_is_known_by_its_closeness_to_the_roles_names(engine, question, refused):
+    answer = engine.ask(question)
+    assert answer.refused == refused, answer.text
+    if refused:
+        assert answer.text.startswith("The guides do not cover the job of")

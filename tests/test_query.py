@@ -255,6 +255,12 @@ def test_comparison_with_aspect():
         ("What does a dentist do day to day?", "dentist"),
         ("What is a plumber's pay?", "plumber"),
         ("How long is the tenure track?", None),
+        # The asker's own job is not what they ask about.
+        ("I work as a nurse. Can I become a lecturer in machine learning?", "lecturer"),
+        ("I'm currently training as a nurse; how do I become a PhD student?", "PhD student"),
+        ("I have a master's in computer science and work as an engineer. Can I teach ML?", None),
+        ("How do I become a pilot?", "pilot"),
+        ("Can I work as a nurse and do a PhD?", "nurse"),
     ],
 )
 def test_the_job_a_question_asks_about(question, subject):
