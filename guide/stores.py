@@ -15,6 +15,7 @@ implementation; another is one module with a class like it plus one line in `STO
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
@@ -131,7 +132,9 @@ class FaissStore:
 
     An exact store keeps the vectors it was given (memory-mapped when loaded) and builds its
     FAISS index on first search, so a collection that is only rescored (the sentences) never
-    holds a second copy. A filtered search is exact over the label's rows; in an HNSW store it
+    holds a second copy; once built, it reads the vectors from FAISS's own storage and lets the
+    given array go, so a searched collection is in memory once too. (`add` is for building: it
+    may move FAISS's storage, so it must not run during searches.) A filtered search is exact over the label's rows; in an HNSW store it
     searches `filter_oversample` times deeper and falls back to exact over the label's rows when
     the graph returns too few.
     """
@@ -145,6 +148,7 @@ class FaissStore:
         self._matrix = matrix
         self._graph = graph  # the FAISS index; built lazily for an exact store
         self._dimension = int(matrix.shape[1]) if matrix is not None else int(graph.d)
+        self._building = threading.Lock()  # sessions search from several threads
 
     @property
     def size(self) -> int:
@@ -201,21 +205,27 @@ class FaissStore:
 
     def _faiss(self) -> Any:
         if self._graph is None:
-            import faiss
+            with self._building:
+                if self._graph is None:
+                    import faiss
 
-            graph = faiss.IndexFlatIP(self.dimension)
-            graph.add(np.ascontiguousarray(self._matrix, dtype=np.float32))
-            self._graph = graph
+                    graph = faiss.IndexFlatIP(self.dimension)
+                    graph.add(np.ascontiguousarray(self._matrix, dtype=np.float32))
+                    # The vectors are FAISS's from now on: one copy, not two.
+                    self._matrix = _storage(graph, self.dimension)
+                    self._graph = graph
         return self._graph
 
     def add(self, vectors: np.ndarray, labels: Sequence[str]) -> None:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if len(labels) != len(vectors):
             raise ValueError(f"{len(vectors)} vectors but {len(labels)} labels")
-        if self._matrix is not None:
-            self._matrix = np.vstack([self._matrix, vectors])
         if self._graph is not None:
             self._graph.add(vectors)
+            if self._matrix is not None:  # an exact store reading FAISS's storage, which may have moved
+                self._matrix = _storage(self._graph, self.dimension)
+        elif self._matrix is not None:
+            self._matrix = np.vstack([self._matrix, vectors])
         self._labels.extend(labels)
 
     def search(self, queries: np.ndarray, k: int, labels: Sequence[str] = ()) -> tuple[np.ndarray, np.ndarray]:
@@ -264,6 +274,15 @@ class FaissStore:
         if len(rows) == 0:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return self._graph.reconstruct_batch(rows)
+
+
+def _storage(graph: Any, dimension: int) -> np.ndarray:
+    """The vectors of an exact FAISS index, read in place (valid while the index lives, unchanged)."""
+    import faiss
+
+    if graph.ntotal == 0:
+        return np.zeros((0, dimension), dtype=np.float32)
+    return faiss.rev_swig_ptr(graph.get_xb(), graph.ntotal * dimension).reshape(graph.ntotal, dimension)
 
 
 # The stores `index.store` may name; a new one is a module with a class like FaissStore and a line here.

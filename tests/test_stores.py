@@ -104,6 +104,35 @@ def test_added_rows_are_searched_with_their_labels(kind):
     assert np.allclose(store.similarities(vectors[50], [50]), [[1.0]], atol=1e-5)
 
 
+def test_rows_added_after_a_search_are_found_and_scored(kind):
+    vectors = _vectors(300)
+    store = _build(kind, vectors[:100], ["phd"] * 100)
+    store.search(vectors[0], 5)
+    store.add(vectors[100:], ["lecturer"] * 200)
+    _, rows = store.search(vectors[250], 1)
+    assert rows.tolist() == [[250]]
+    assert np.allclose(store.similarities(vectors[[3, 299]], [3, 299]).diagonal(), [1.0, 1.0], atol=1e-5)
+
+
+def test_an_exact_faiss_store_holds_its_vectors_once_after_a_search(tmp_path):
+    import gc
+    import weakref
+
+    path = tmp_path / "vectors.npy"
+    np.save(path, _vectors(500))
+    given = np.load(path, mmap_mode="r")  # as the index loads its chunk vectors
+    store = FaissStore.load(tmp_path, "vectors", given, ["phd"] * 500, {"type": "flat"})
+    expected = np.array(given)
+    released = weakref.ref(given)
+    del given
+    assert released() is not None  # kept until a search needs FAISS
+    store.search(expected[7], 3)
+    gc.collect()
+    assert released() is None  # FAISS's copy is the only one now
+    assert np.array_equal(store.vectors(), expected)
+    assert np.allclose(store.similarities(expected[7])[7], 1.0, atol=1e-5)
+
+
 def test_saved_and_loaded_it_answers_the_same(kind, tmp_path):
     vectors, queries = _vectors(200), _vectors(5, seed=4)
     labels = [ROLES[i % 3] for i in range(200)]
