@@ -267,7 +267,8 @@ class FaissStore:
         return self.vectors(rows) @ queries.T
 
     def vectors(self, rows: Sequence[int] | None = None) -> np.ndarray:
-        """The stored vectors of `rows` (all when None), in the order given."""
+        """The stored vectors of `rows` (all when None), in the order given. All of them may be a
+        view of FAISS's storage: use it while the store is in use, not after."""
         if self._matrix is not None:
             return self._matrix if rows is None else self._matrix[np.asarray(rows, dtype=np.int64)]
         rows = np.arange(self.size) if rows is None else np.asarray(rows, dtype=np.int64)
