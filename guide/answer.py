@@ -10,7 +10,7 @@ from typing import Any
 from guide.config import AnswerSettings, Settings
 from guide.corpus import without_reference_marks
 from guide.index import LoadedIndex
-from guide.query import Interpretation, content_words
+from guide.query import Interpretation, content_words, stems
 from guide.retrieval import Hit, Retrieval
 from guide.structured import Point, Structure, as_sentence
 
@@ -226,7 +226,7 @@ def compose_answer(
         settings: answer length, how sentences are chosen, and the role preference.
         confidence: the answer's confidence.
         label: a role's label, to name the guides.
-        topic_words: the words of the question's topic (with its expansions), cut to stems.
+        topic_words: the stems of the question's topic (with its expansions), given when it names roles.
     """
     chosen = select_sentences(interpretation, found, index, settings.answer, settings.retrieval.role_boost)
     chosen = _without_boost_artefacts(chosen, interpretation, index, topic_words)
@@ -251,11 +251,6 @@ def compose_answer(
     )
 
 
-def stems(text: str) -> set[str]:
-    """The content words of `text` cut to five letters: "averages" and "average" meet."""
-    return {word[:5] for word in content_words(text)}
-
-
 def _without_boost_artefacts(
     chosen: list[tuple[int, Hit]], interpretation: Interpretation, index: LoadedIndex, topic_words: frozenset[str]
 ) -> list[tuple[int, Hit]]:
@@ -269,8 +264,10 @@ def _without_boost_artefacts(
     other = [(row, hit) for row, hit in chosen if hit.chunk.role not in roles]
     if not own or not other:
         return chosen
+
     def on_topic(row: int) -> bool:
         return bool(stems(index.spans[row].text) & topic_words)
+
     if any(on_topic(row) for row, _ in own) or not any(on_topic(row) for row, _ in other):
         return chosen
     return other

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -80,8 +81,9 @@ class Engine:
         self._english: frozenset[str] = getattr(embedder, "words", frozenset())
         self._state = _library(index, settings, self._english)
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        # The embedded names and aliases of the roles, for the library they were embedded from.
-        self._role_names: tuple[Library, np.ndarray] | None = None
+        # The embedded names and aliases of the roles, with the library they were embedded from
+        # (held weakly: a replaced library is not kept alive by it).
+        self._role_names: tuple[weakref.ref[Library], np.ndarray] | None = None
         self._cache_lock = threading.Lock()
         self._make_reranker = reranker
         self._reranker: Reranker | None = None
@@ -305,7 +307,7 @@ class Engine:
         close in meaning to a role's name or alias ("faculty member", not "pilot", a word they use
         of pilot studies)."""
         roles, spans = self._state.lexicon.detect_roles(job)
-        if spans or (roles and not self._unknown(job)):
+        if spans or (roles and not self._has_unknown_word(job)):
             return False
         return self._closeness_to_roles(job) < self.settings.answer.job_closeness
 
@@ -313,18 +315,20 @@ class Engine:
         """The cosine of `phrase` to the closest name or alias of a role of the loaded guides."""
         state = self._state
         with self._cache_lock:
-            known = self._role_names if self._role_names is not None and self._role_names[0] is state else None
-        if known is None:
+            cached = self._role_names
+        if cached is None or cached[0]() is not state:
             names = sorted({name for doc in state.index.documents.values() for name in (doc.label, *doc.aliases)})
-            known = (state, self.embed_many(names))
+            cached = (weakref.ref(state), self.embed_many(names))
             with self._cache_lock:
-                self._role_names = known
-        return float(np.max(known[1] @ self.embed_many([phrase])[0])) if len(known[1]) else 0.0
+                self._role_names = cached
+        vectors = cached[1]
+        return float(np.max(vectors @ self.embed_many([phrase])[0])) if len(vectors) else 0.0
 
     def _unknown(self, phrase: str) -> bool:
         """Whether the guides do not know what `phrase` names: no role's own name or alias is in it
         ("a lecturer applicant" is covered), and it has a word they never use ("pilot")."""
+        return not self._state.lexicon.detect_roles(phrase)[1] and self._has_unknown_word(phrase)
+
+    def _has_unknown_word(self, phrase: str) -> bool:
         lexicon = self._state.lexicon
-        if lexicon.detect_roles(phrase)[1]:
-            return False
         return any(not lexicon.in_guides(word) for word, _, _ in tokens_of(phrase) if len(word) > 2)

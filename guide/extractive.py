@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from guide.answer import Answer, compose_answer, confidence_from_score, relevance, stems, structured_answer
+from guide.answer import Answer, compose_answer, confidence_from_score, relevance, structured_answer
 from guide.collection import Facet
 from guide.compare import compose_comparison
 from guide.config import Settings
-from guide.query import Interpretation, content_words, tokens_of
+from guide.query import Interpretation, content_words, stems, tokens_of
 from guide.retrieval import Retrieval
 from guide.structured import STRUCTURED_KINDS, compose_structure, facet_kind
 
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 # Words that ask without saying about what: "What skills do lecturers need?".
 _ASKING = frozenset("need needs needed require requires required want expected important key main useful".split())
+_ASKING_STEMS = stems(" ".join(_ASKING))
 
 
 def _logistic(value: float) -> float:
@@ -59,8 +60,10 @@ class ExtractiveAnswerer:
                 return answer
         confidence = confidence_from_score(relevance(retrieval, self.settings.answer), self.settings.answer)
         lexicon = index.lexicon
-        topic = lexicon.without_field(lexicon.expand(interpretation.query))
-        topic_words = frozenset(stems(topic) - {word[:5] for word in _ASKING})
+        # What the question is about, to tell the named guides' sentences that only their role brought in.
+        topic_words = frozenset()
+        if interpretation.roles:
+            topic_words = stems(lexicon.without_field(lexicon.expand(interpretation.query))) - _ASKING_STEMS
         return compose_answer(
             question, interpretation, retrieval, index.index, self.settings, confidence, lexicon.label, topic_words
         )

@@ -143,10 +143,9 @@ class Interpretation:
     # The topic as "Interpreted as" shows it: without the field's name left dangling where a role
     # was taken out ("What GPA do I need?", not "… for an ML?"); `topic` when empty.
     shown_topic: str = ""
-    # The question with its one role mention marked (ROLE_MARK), to restate it for another role.
+    # The question with its one role mention marked (ROLE_MARK), to restate a follow-up that takes
+    # its topic for the follow-up's role ("What GPA do I need for a lecturer?").
     template: str = ""
-    # A follow-up restated as the question it stands for ("What GPA do I need for a lecturer?").
-    restated: str = ""
 
     @property
     def changed(self) -> bool:
@@ -159,8 +158,8 @@ class Interpretation:
         if self.compare:
             aspects = ", ".join(self.aspects) if self.aspects else "all shared aspects"
             return f"Compare {' and '.join(labels)} on {aspects}"
-        if self.restated:
-            return self.restated
+        if self.topic_from_history and self.template and len(labels) == 1:
+            return _restate(self.template, labels[0])
         about = f" (about: {', '.join(labels)})" if labels else ""
         return f"{self.shown_topic or self.topic}{about}"
 
@@ -476,6 +475,11 @@ class Lexicon:
         return named
 
 
+def stems(text: str) -> frozenset[str]:
+    """The Snowball stems of the content words of `text` ("averages" and "average" meet)."""
+    return frozenset(_stem(word) for word in content_words(text))
+
+
 @lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
     return _stemmer().stemWord(word)
@@ -568,8 +572,6 @@ def _role_template(text: str, spans: Sequence[tuple[int, int]]) -> str:
 
 def _restate(template: str, label: str) -> str:
     """The question of `template` asked about the role `label`, with "a" or "an" as it needs."""
-    if not template:
-        return ""
     article = "an" if label[:1].lower() in "aeiou" else "a"
     return template.replace(ROLE_MARK, f"{article} {label}")
 
@@ -609,11 +611,10 @@ class _Reader:
                     previous.aspects, "compare", previous.labels,
                 )  # fmt: skip
             new_roles, new_labels = (roles, labels) if roles else (previous.roles, previous.labels)
-            restated = _restate(previous.template, new_labels[0]) if len(new_labels) == 1 else ""
             return Interpretation(
                 question, previous.topic, previous.topic, new_roles, not roles, True, False,
                 previous.aspects, previous.kind, new_labels, shown_topic=previous.shown_topic,
-                template=previous.template, restated=restated,
+                template=previous.template,
             )  # fmt: skip
         # The role is matched by the role preference, so the query keeps only the topic: the names
         # of roles would pull it towards the passages that repeat them most, such as introductions.
