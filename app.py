@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from guide.collection import Collection, load_collection
 from guide.config import Settings, load_settings
 from guide.errors import GuideError
-from guide.feedback import automatic_kind, feedback_record
 from guide.index import index_status
+from guide.ingest.collection import Collection, load_collection
 from guide.render import answer_markdown, comparison_table, conversation_markdown, escape_markdown, passage_markdown
+from guide.serve.feedback import automatic_kind, feedback_record
 
 BADGES = {
     "high": ("High confidence", "green"),
@@ -35,21 +35,21 @@ def role_name(engine, role: str) -> str:
 
 @st.cache_resource(show_spinner="Loading the embedding model…")
 def get_embedder(model: str, _settings: Settings):
-    from guide.embedding import load_embedder
+    from guide.index.embedding import load_embedder
 
     return load_embedder(_settings.embedding)
 
 
 @st.cache_resource(show_spinner=False)
 def _feedback_writer(url: str, spool: str, legacy: str, origin: str, _settings: Settings):
-    from guide.feedback_store import open_writer
+    from guide.serve.feedback_store import open_writer
 
     return open_writer(_settings)
 
 
 def record_feedback(settings: Settings, kind: str, answer) -> None:
     """Store a feedback record through the writer shared by the sessions (never blocks the answer)."""
-    from guide import serving
+    from guide.serve import serving
 
     feedback = settings.feedback
     try:
@@ -71,8 +71,8 @@ def get_engine(index_dir: str, model: str, _settings: Settings):
 
 def status_signature(settings: Settings) -> tuple:
     """The settings, and name, size and modification time of every guide and of the index pointer."""
-    from guide.corpus import guide_files
-    from guide.storage import POINTER
+    from guide.index.storage import POINTER
+    from guide.ingest.corpus import guide_files
 
     paths = [*guide_files(settings.corpus_dir), settings.index_dir / POINTER]
     files = tuple((str(path), path.stat().st_size, path.stat().st_mtime_ns) for path in paths if path.exists())
@@ -86,10 +86,10 @@ def cached_status(_settings: Settings, signature: tuple):
 
 
 def engine_or_error(settings: Settings):
-    from guide import serving
+    from guide.serve import serving
 
     try:
-        # A replica (`python -m guide.replica`) loaded its engine before opening its port.
+        # A replica (`python -m guide.serve.replica`) loaded its engine before opening its port.
         engine = serving.preloaded(settings) or get_engine(str(settings.index_dir), settings.embedding.model, settings)
     except GuideError as error:
         return None, str(error)

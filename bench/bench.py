@@ -65,7 +65,7 @@ def own_peak_rss_mb() -> float:
 
 
 def questions(count: int) -> list[str]:
-    from guide.evaluation import DEFAULT_SET, load_question_set
+    from guide.quality.evaluation import DEFAULT_SET, load_question_set
 
     base = [q.question for q in load_question_set(DEFAULT_SET)]
     extra = ["Please tell me:", "Quick question:", "I wonder,", "Could you say"]
@@ -84,9 +84,9 @@ def shipped(work: Path) -> dict[str, float]:
     import faiss
 
     from guide.config import Settings, apply_overrides
-    from guide.embedding import SentenceTransformerEmbedder
     from guide.engine import Engine
     from guide.index import build_index, embedding_text, load_index
+    from guide.index.embedding import SentenceTransformerEmbedder
 
     results: dict[str, float] = {}
     corpus = work / "corpus"
@@ -160,8 +160,8 @@ def shipped(work: Path) -> dict[str, float]:
 
 def synthetic_corpus(folder: Path, guides: int, seed: int = 7) -> None:
     """Guides of real sentences from the shipped corpus, shuffled deterministically."""
-    from guide.chunking import document_spans
-    from guide.corpus import load_corpus
+    from guide.ingest.chunking import document_spans
+    from guide.ingest.corpus import load_corpus
 
     documents, _ = load_corpus(ROOT / "corpus")
     sentences = [span.text for doc in documents for span in document_spans(doc) if len(span.text) > 40]
@@ -179,8 +179,8 @@ def synthetic_corpus(folder: Path, guides: int, seed: int = 7) -> None:
 
 def thousand(work: Path) -> dict[str, float]:
     from guide.config import Settings, apply_overrides
-    from guide.embedding import SentenceTransformerEmbedder
     from guide.index import build_index
+    from guide.index.embedding import SentenceTransformerEmbedder
 
     corpus = work / "corpus-1000"
     synthetic_corpus(corpus, 1000)
@@ -230,7 +230,7 @@ def scale_worker(count: int, folder: Path) -> None:
     import faiss
 
     from guide.config import IndexSettings
-    from guide.stores import FaissStore, index_parameters
+    from guide.index.stores import FaissStore, index_parameters
 
     dimension = 384
     vectors = clustered_vectors(count, dimension, seed=count)
@@ -271,7 +271,7 @@ def scale_worker(count: int, folder: Path) -> None:
 def serve_worker(count: int, folder: Path, queries_file: Path) -> None:
     """In a fresh process: load the saved index and time searches; report recall and peak memory."""
     from guide.config import IndexSettings
-    from guide.stores import FaissStore, index_parameters
+    from guide.index.stores import FaissStore, index_parameters
 
     data = json.loads(queries_file.read_text())
     queries = np.asarray(data["queries"], dtype=np.float32)

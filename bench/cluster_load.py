@@ -151,10 +151,10 @@ def cluster_load(
 
     Each row asks about `questions` questions in all (every session the same number).
     """
-    from guide.cluster import Cluster, free_port
     from guide.config import load_settings
-    from guide.embedding import load_embedder
     from guide.index import build_index
+    from guide.index.embedding import load_embedder
+    from guide.serve.cluster import Cluster, free_port
     from tests.helpers import make_settings
 
     site = work / "site"

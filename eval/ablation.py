@@ -13,13 +13,13 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from guide.collection import COLLECTION_FILE
 from guide.config import Settings, apply_overrides
-from guide.embedding import SentenceTransformerEmbedder
 from guide.engine import Engine
-from guide.evaluation import DEFAULT_SET, evaluate, load_question_set, summarise
 from guide.index import build_index, load_index
-from guide.usefulness import (
+from guide.index.embedding import SentenceTransformerEmbedder
+from guide.ingest.collection import COLLECTION_FILE
+from guide.quality.evaluation import DEFAULT_SET, evaluate, load_question_set, summarise
+from guide.quality.usefulness import (
     DEFAULT_USEFULNESS_SET,
     boilerplate_sample,
     evaluate_usefulness,
@@ -93,8 +93,8 @@ def baselines(questions, embedder) -> list[tuple[str, dict[str, float]]]:
     import bm25s
     import faiss
 
-    from guide.corpus import load_corpus
-    from guide.evaluation import contains_fact
+    from guide.ingest.corpus import load_corpus
+    from guide.quality.evaluation import contains_fact
 
     documents, _ = load_corpus(ROOT / "corpus")
     inside = [q for q in questions if not q.out_of_scope]

@@ -72,7 +72,7 @@ def _settings() -> Settings:
 
 
 def _embedder(settings: Settings) -> Any:
-    from guide.embedding import load_embedder
+    from guide.index.embedding import load_embedder
 
     return load_embedder(settings.embedding)
 
@@ -103,8 +103,8 @@ def build(force: bool, skip_invalid: bool, as_json: bool) -> None:
     The previous index keeps serving until the new one is complete; a failed or interrupted
     build leaves it untouched.
     """
-    from guide.corpus import load_corpus
     from guide.index import build_index
+    from guide.ingest.corpus import load_corpus
 
     settings = _settings()
     # Check the corpus before paying for the model load.
@@ -383,7 +383,7 @@ def serve(replicas: int, port: int, feedback_url: str | None) -> None:
     Everything listens on 127.0.0.1 and stops cleanly on Ctrl-C. The replicas share the index
     folder: publish a new index with `guide build` and each switches to it between questions.
     """
-    from guide.cluster import Cluster
+    from guide.serve.cluster import Cluster
 
     settings = _settings()
     env = {"GUIDE_CORPUS_DIR": str(settings.corpus_dir.resolve()), "GUIDE_INDEX_DIR": str(settings.index_dir.resolve())}
@@ -413,7 +413,7 @@ def show_settings(as_json: bool) -> None:
     import yaml
 
     from guide.config import settings_dict
-    from guide.feedback_store import safe_url
+    from guide.serve.feedback_store import safe_url
 
     data = settings_dict(_settings())
     data["feedback"]["url"] = safe_url(data["feedback"]["url"])
@@ -471,7 +471,7 @@ def evaluate_command(
     wrong inheritance, false refusals, off-topic answered, answer length, and how confidence
     follows key-point recall; plus the answer-material filter's precision and recall.
     """
-    from guide.evaluation import (
+    from guide.quality.evaluation import (
         DEFAULT_SET,
         Question,
         evaluate,
@@ -480,8 +480,8 @@ def evaluate_command(
         shortfalls,
         summarise,
     )
-    from guide.evaluation import calibrate as calibrate_outcomes
-    from guide.usefulness import (
+    from guide.quality.evaluation import calibrate as calibrate_outcomes
+    from guide.quality.usefulness import (
         DEFAULT_USEFULNESS_SET,
         boilerplate_figures,
         boilerplate_sample,
@@ -590,7 +590,7 @@ def _growth(
 
     from guide.engine import Engine
     from guide.index import build_index
-    from guide.usefulness import (
+    from guide.quality.usefulness import (
         GrowthReport,
         combined_corpus,
         growth_figures,
@@ -610,7 +610,7 @@ def _growth(
         )
         outcomes = []
         if calibrate:
-            from guide.evaluation import Question, evaluate, relevance_outcomes
+            from guide.quality.evaluation import Question, evaluate, relevance_outcomes
 
             outcomes = evaluate(grown, questions, k=k) + relevance_outcomes(
                 grown, [Question(u.question, u.history, None, (), u.off_topic) for u in grown_useful], k=k
@@ -635,14 +635,14 @@ def gaps(feedback_file: Path | None, as_json: bool, limit: int) -> None:
     (feedback.url: a SQLite file by default, or PostgreSQL); a feedback.jsonl of an earlier
     version is imported into it first, once.
     """
-    from guide.feedback import find_gaps, read_records
+    from guide.serve.feedback import find_gaps, read_records
 
     settings = _settings()
     if feedback_file is not None:
         records, unreadable = read_records(feedback_file)
         source = str(feedback_file)
     else:
-        from guide.feedback_store import FeedbackStore, Spool, safe_url
+        from guide.serve.feedback_store import FeedbackStore, Spool, safe_url
 
         store = FeedbackStore(settings.feedback.url, settings.feedback.origin)
         try:

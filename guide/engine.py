@@ -1,8 +1,8 @@
 """The question-answering service: one loaded index and model, shared by every session and thread.
 
-A question goes one way: cleaned, understood (`guide.query`), retrieved (`guide.retrieval`),
+A question goes one way: cleaned, understood (`guide.ask.interpret`), retrieved (`guide.ask.retrieval`),
 then either refused here (the same rule for every answerer) or handed to the answerer that
-`answer.backend` names (`guide.answering`), which writes the cited answer.
+`answer.backend` names (`guide.answer.base`), which writes the cited answer.
 """
 
 from __future__ import annotations
@@ -17,14 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from guide.answer import Answer, confidence_from_score, refusal, relevance
-from guide.answering import Answerer, Library, make_answerer
-from guide.config import Settings
-from guide.corpus import without_reference_marks
-from guide.embedding import CrossEncoderReranker, Embedder, Reranker, load_embedder
-from guide.errors import GuideError
-from guide.index import LoadedIndex, load_index
-from guide.query import (
+from guide.answer.base import Answerer, Library, make_answerer
+from guide.answer.records import Answer, confidence_from_score, refusal, relevance
+from guide.answer.structured import STRUCTURED_KINDS
+from guide.ask.interpret import (
     Interpretation,
     Lexicon,
     asked_subject,
@@ -34,9 +30,13 @@ from guide.query import (
     tokens_of,
     wording_hint,
 )
-from guide.retrieval import Hit, Retrieval
-from guide.storage import current_generation
-from guide.structured import STRUCTURED_KINDS
+from guide.ask.retrieval import Hit, Retrieval
+from guide.config import Settings
+from guide.errors import GuideError
+from guide.index import LoadedIndex, load_index
+from guide.index.embedding import CrossEncoderReranker, Embedder, Reranker, load_embedder
+from guide.index.storage import current_generation
+from guide.ingest.corpus import without_reference_marks
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ _ALWAYS_ANSWERED = (*STRUCTURED_KINDS, "compare")
 
 
 def _library(index: LoadedIndex, settings: Settings, english: frozenset[str] = frozenset()) -> Library:
-    from guide.retrieval import Retriever
+    from guide.ask.retrieval import Retriever
 
     retrieval = settings.retrieval
     if not retrieval.answer_material_only:

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from guide.answer import Answer, Comparison
-from guide.corpus import HEADING
+from guide.answer.records import Answer, Comparison
+from guide.ingest.corpus import HEADING
 
 _PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&\"'=^%@])")
 _LIST = re.compile(r"^([ \t]*)[-*+][ \t]+")

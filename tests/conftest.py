@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from guide.config import Settings
-from guide.embedding import FakeEmbedder
+from guide.index.embedding import FakeEmbedder
 from tests.helpers import CORPUS, make_settings, write_small_corpus
 
 
@@ -24,7 +24,7 @@ def fake_embedder() -> FakeEmbedder:
 
 @pytest.fixture(scope="session")
 def real_embedder():
-    from guide.embedding import SentenceTransformerEmbedder
+    from guide.index.embedding import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder()
 

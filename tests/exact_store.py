@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from guide.stores import Labels, top_k
+from guide.index.stores import Labels, top_k
 
 
 class ExactStore:

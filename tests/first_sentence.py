@@ -6,12 +6,12 @@ It shows what an answerer takes: this class, and one line registering it
 
 from __future__ import annotations
 
-from guide.answer import Answer, CitationList
-from guide.answering import EmbedMany, Library
+from guide.answer.base import EmbedMany, Library
+from guide.answer.records import Answer, CitationList
+from guide.answer.structured import as_sentence
+from guide.ask.interpret import Interpretation
+from guide.ask.retrieval import Retrieval
 from guide.config import Settings
-from guide.query import Interpretation
-from guide.retrieval import Retrieval
-from guide.structured import as_sentence
 
 
 class FirstSentenceAnswerer:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from guide.config import Settings, apply_overrides
-from guide.embedding import FakeEmbedder
+from guide.index.embedding import FakeEmbedder
 
 __all__ = [
     "CHROMIUM",

@@ -1,13 +1,13 @@
 """A replica whose answers take `GUIDE_TEST_ANSWER_SECONDS` (for tests of draining): the extractive
-answerer behind a pause, registered as `answer.backend: slow`, then `guide.replica` as it runs."""
+answerer behind a pause, registered as `answer.backend: slow`, then `guide.serve.replica` as it runs."""
 
 from __future__ import annotations
 
 import os
 import time
 
-from guide.answering import ANSWERERS
-from guide.extractive import ExtractiveAnswerer
+from guide.answer.base import ANSWERERS
+from guide.answer.extractive import ExtractiveAnswerer
 
 
 class SlowAnswerer(ExtractiveAnswerer):
@@ -17,7 +17,7 @@ class SlowAnswerer(ExtractiveAnswerer):
 
 
 if __name__ == "__main__":
-    from guide.replica import main
+    from guide.serve.replica import main
 
     ANSWERERS["slow"] = SlowAnswerer
     main()

@@ -11,12 +11,12 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from guide.answering import ANSWERERS, make_answerer
+from guide.answer.base import ANSWERERS, make_answerer
 from guide.cli import main
 from guide.engine import Engine
 from guide.errors import ConfigError
-from guide.evaluation import citation_problems
 from guide.index import build_index, load_index
+from guide.quality.evaluation import citation_problems
 from tests.first_sentence import FirstSentenceAnswerer
 from tests.helpers import make_settings
 

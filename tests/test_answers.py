@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from guide.evaluation import citation_problems
+from guide.quality.evaluation import citation_problems
 
 pytestmark = pytest.mark.model
 

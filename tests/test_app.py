@@ -177,7 +177,7 @@ def test_a_follow_up_can_be_asked_on_its_own_instead(fake_app):
 
 
 def test_title_description_and_starters_come_from_the_collection_file(fake_app):
-    from guide.collection import load_collection
+    from guide.ingest.collection import load_collection
     from guide.render import escape_markdown
 
     collection = load_collection(CORPUS)
@@ -221,7 +221,7 @@ def test_a_rebuild_running_in_another_session_disables_the_button(fake_shipped_i
 def test_refusals_are_stored_in_the_feedback_database_named_by_the_environment(fake_app, tmp_path):
     import time
 
-    from guide.feedback_store import FeedbackStore
+    from guide.serve.feedback_store import FeedbackStore
 
     fake_app.chat_input[0].set_value("How do I become an airline pilot?").run()
     assert not fake_app.exception
@@ -260,7 +260,7 @@ def test_the_app_takes_its_settings_file_replica_name_and_old_feedback_log_from_
     import json
     import time
 
-    from guide.feedback_store import FeedbackStore
+    from guide.serve.feedback_store import FeedbackStore
 
     config = tmp_path / "site.yaml"
     config.write_text("retrieval:\n  k: 7\n")

@@ -119,7 +119,7 @@ def test_a_new_user_asks_opens_a_source_and_follows_up(server, browser):
     assert "Interpreted as:" in follow_up.inner_text() and "lecturer" in follow_up.inner_text().lower()
 
     follow_up.get_by_role("radio", name="Thumbs up").click()
-    from guide.feedback_store import FeedbackStore
+    from guide.serve.feedback_store import FeedbackStore
 
     store = FeedbackStore(f"sqlite:///{feedback_file}")
     deadline = time.monotonic() + 15

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from guide.chunking import chunk_document, document_spans, split_sections, split_sentences
 from guide.config import ChunkingSettings
-from guide.corpus import parse_guide
+from guide.ingest.chunking import chunk_document, document_spans, split_sections, split_sentences
+from guide.ingest.corpus import parse_guide
 
 TEXT = """# Guide
 

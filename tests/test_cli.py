@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from guide.ask.interpret import KINDS
 from guide.cli import main
-from guide.query import KINDS
 from tests.helpers import CORPUS
 
 SEARCH_HIT_KEYS = {

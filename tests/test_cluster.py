@@ -19,8 +19,8 @@ import pytest
 from click.testing import CliRunner
 
 from guide.cli import main
-from guide.cluster import Cluster, free_port, wait_for
-from guide.feedback_store import FeedbackStore, Spool
+from guide.serve.cluster import Cluster, free_port, wait_for
+from guide.serve.feedback_store import FeedbackStore, Spool
 from tests.helpers import SHIPPED_FACTS
 
 pytestmark = [pytest.mark.model, pytest.mark.browser, pytest.mark.cluster]

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from guide.corpus import ParseError, load_corpus, parse_front_matter, parse_guide, plain_text_to_markdown
 from guide.errors import CorpusError
+from guide.ingest.corpus import ParseError, load_corpus, parse_front_matter, parse_guide, plain_text_to_markdown
 
 
 def test_front_matter_is_split_from_the_body():
@@ -181,7 +181,7 @@ def test_role_names_come_from_front_matter():
 
 def test_control_characters_are_taken_out_of_guide_text(small_corpus):
     """Escape sequences (colour, OSC 8 hyperlinks) would be commands to a terminal printing an answer."""
-    from guide.corpus import read_guide
+    from guide.ingest.corpus import read_guide
 
     path = small_corpus / "lecturer.md"
     path.write_text("---\ntitle: Lecturer\n---\n\nLecturers \x1b[31mteach\x1b[0m. See \x1b]8;;http://x\x07here\x1b]8;;\x07.\tEnd\n")

@@ -95,7 +95,7 @@ def test_role_filter_is_hard_and_role_preference_soft(small_engine):
 
 
 def test_refresh_switches_to_a_newly_published_index_and_keeps_a_good_one(small_engine, fake_embedder, small_corpus):
-    from guide.storage import current_generation
+    from guide.index.storage import current_generation
 
     assert small_engine.refresh() is False  # nothing new
     (small_corpus / "postdoc.md").write_text("---\ntitle: Postdoc\nrole: postdoc\n---\n\n# Postdoc\n\nPostdocs study zebras.\n")

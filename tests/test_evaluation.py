@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from guide.answer import Answer, Citation
-from guide.evaluation import (
+from guide.answer.records import Answer, Citation
+from guide.ask.interpret import Interpretation
+from guide.quality.evaluation import (
     DEFAULT_SET,
     Outcome,
     Question,
@@ -18,7 +19,6 @@ from guide.evaluation import (
     shortfalls,
     summarise,
 )
-from guide.query import Interpretation
 
 
 def test_the_shipped_set_has_the_required_shape():
@@ -31,7 +31,7 @@ def test_the_shipped_set_has_the_required_shape():
 
 
 def test_every_expected_fact_is_in_its_guide():
-    from guide.corpus import load_corpus
+    from guide.ingest.corpus import load_corpus
     from tests.helpers import CORPUS
 
     documents, _ = load_corpus(CORPUS)
@@ -89,7 +89,7 @@ def test_metrics_on_literal_outcomes():
 
 from pathlib import Path  # noqa: E402
 
-from guide.usefulness import (  # noqa: E402
+from guide.quality.usefulness import (  # noqa: E402
     DEFAULT_USEFULNESS_SET,
     STRUCTURED_GROUPS,
     UsefulOutcome,
@@ -117,7 +117,7 @@ def test_the_usefulness_set_has_the_required_shape():
 
 
 def test_every_key_point_is_in_a_guide():
-    from guide.corpus import load_corpus
+    from guide.ingest.corpus import load_corpus
     from tests.helpers import CORPUS
 
     text = " ".join(doc.text for corpus in (CORPUS, SECOND) for doc in load_corpus(corpus)[0])
@@ -176,7 +176,7 @@ def test_usefulness_targets_are_met_on_the_shipped_guides(engine):
 def test_targets_hold_with_the_second_corpus_beside_the_shipped_guides(engine, tmp_path):
     from guide.engine import Engine
     from guide.index import build_index
-    from guide.usefulness import combined_corpus, growth_figures
+    from guide.quality.usefulness import combined_corpus, growth_figures
     from tests.helpers import CORPUS, make_settings
 
     corpus = combined_corpus(CORPUS, SECOND, tmp_path / "corpus")

@@ -5,10 +5,10 @@ import threading
 
 from click.testing import CliRunner
 
-from guide.answer import Answer
+from guide.answer.records import Answer
+from guide.ask.interpret import Interpretation
 from guide.cli import main
-from guide.feedback import append_record, automatic_kind, feedback_record, find_gaps, read_records
-from guide.query import Interpretation
+from guide.serve.feedback import append_record, automatic_kind, feedback_record, find_gaps, read_records
 
 
 def _answer(question: str, refused: bool = False, confidence: float = 0.9) -> Answer:

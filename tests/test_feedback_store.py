@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from guide.cli import main
-from guide.cluster import PostgresServer
-from guide.feedback_store import FeedbackStore, FeedbackUnavailable, FeedbackWriter, Spool, safe_url
+from guide.serve.cluster import PostgresServer
+from guide.serve.feedback_store import FeedbackStore, FeedbackUnavailable, FeedbackWriter, Spool, safe_url
 
 pytestmark = pytest.mark.postgres
 

@@ -7,11 +7,11 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from guide.chunking import chunk_document, split_sections
-from guide.collection import load_collection
+from guide.ask.interpret import KINDS, Lexicon, clean_question, interpret
 from guide.config import ChunkingSettings
-from guide.corpus import ParseError, load_corpus, parse_front_matter, parse_guide
-from guide.query import KINDS, Lexicon, clean_question, interpret
+from guide.ingest.chunking import chunk_document, split_sections
+from guide.ingest.collection import load_collection
+from guide.ingest.corpus import ParseError, load_corpus, parse_front_matter, parse_guide
 from tests.helpers import CORPUS
 
 ROLES = ["assistant-professor", "clinical-professor", "lecturer", "phd", "researcher"]

@@ -4,9 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from guide.collection import load_collection
-from guide.corpus import load_corpus, parse_guide
-from guide.query import (
+from guide.ask.interpret import (
     Lexicon,
     asked_subject,
     asked_thing,
@@ -16,6 +14,8 @@ from guide.query import (
     leans_on_conversation,
     question_kind,
 )
+from guide.ingest.collection import load_collection
+from guide.ingest.corpus import load_corpus, parse_guide
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"

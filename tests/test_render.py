@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from guide.answer import Answer, Citation
-from guide.query import Interpretation
+from guide.answer.records import Answer, Citation
+from guide.ask.interpret import Interpretation
 from guide.render import HIGHLIGHT, JOINER, answer_markdown, conversation_markdown, escape_markdown, passage_markdown
 
 

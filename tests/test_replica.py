@@ -1,4 +1,4 @@
-"""One replica (`python -m guide.replica`) as a load balancer sees it: ready only when it can
+"""One replica (`python -m guide.serve.replica`) as a load balancer sees it: ready only when it can
 answer, and on SIGTERM not ready at once but finishing the answer in progress before it stops.
 
 The replicas here use the `fake` model, so they start in seconds.
@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner
 
 from guide.cli import main
-from guide.cluster import free_port, wait_for
+from guide.serve.cluster import free_port, wait_for
 from tests.helpers import ROOT, write_small_corpus
 
 
@@ -47,7 +47,7 @@ def _until(condition, seconds: float) -> bool:
     return False
 
 
-def _start(folder: Path, module: str = "guide.replica", **env: str) -> tuple[subprocess.Popen, int, int]:
+def _start(folder: Path, module: str = "guide.serve.replica", **env: str) -> tuple[subprocess.Popen, int, int]:
     port, health = free_port(), free_port()
     environment = {
         **os.environ,

@@ -12,7 +12,7 @@ from guide.config import IndexSettings
 from guide.engine import Engine
 from guide.errors import ConfigError
 from guide.index import build_index, load_index
-from guide.stores import STORES, FaissStore, index_parameters, store_class
+from guide.index.stores import STORES, FaissStore, index_parameters, store_class
 from tests.exact_store import ExactStore
 from tests.helpers import make_settings
 

@@ -19,13 +19,13 @@ from typing import Protocol
 
 import numpy as np
 
-from guide.answer import Answer
+from guide.answer.extractive import ExtractiveAnswerer
+from guide.answer.records import Answer
+from guide.ask.interpret import Interpretation, Lexicon
+from guide.ask.retrieval import Retrieval, Retriever
 from guide.config import Settings
 from guide.errors import ConfigError
-from guide.extractive import ExtractiveAnswerer
 from guide.index import LoadedIndex
-from guide.query import Interpretation, Lexicon
-from guide.retrieval import Retrieval, Retriever
 
 EmbedMany = Callable[[Sequence[str]], np.ndarray]
 

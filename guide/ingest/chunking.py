@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from guide.config import ChunkingSettings
-from guide.corpus import HEADING, Document
+from guide.ingest.corpus import HEADING, Document
 
 _LIST_MARKER = re.compile(r"^[ \t]*(?:[-*+]|\d{1,3}[.)])[ \t]+")
 # A sentence ends at . ! or ? followed by space and a capital, digit, quote or bracket.

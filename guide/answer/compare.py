@@ -6,11 +6,11 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from guide.answer import Answer, CitationList, Comparison, ComparisonRow
-from guide.collection import Facet
+from guide.answer.records import Answer, CitationList, Comparison, ComparisonRow
+from guide.ask.interpret import Interpretation, content_words
 from guide.config import CompareSettings
 from guide.index import LoadedIndex
-from guide.query import Interpretation, content_words
+from guide.ingest.collection import Facet
 
 
 def compose_comparison(

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from guide.errors import GuideError
-from guide.evaluation import read_yaml_list
+from guide.quality.evaluation import read_yaml_list
 
-EVAL_DIR = Path(__file__).resolve().parent.parent / "eval"
+EVAL_DIR = Path(__file__).resolve().parents[2] / "eval"
 DEFAULT_USEFULNESS_SET = EVAL_DIR / "usefulness.yaml"
 DEFAULT_BOILERPLATE_LABELS = EVAL_DIR / "boilerplate.yaml"
 OFF_TOPIC = "off-topic"
@@ -310,9 +310,9 @@ def boilerplate_figures(labels: Sequence[dict[str, Any]]) -> dict[str, dict[str,
     A sentence is labelled boilerplate when it starts with one of its guide's labelled openings;
     the filter's verdict is the one `guide build` stores.
     """
-    from guide.chunking import document_spans
-    from guide.corpus import read_guide
-    from guide.material import mark_material
+    from guide.ingest.chunking import document_spans
+    from guide.ingest.corpus import read_guide
+    from guide.ingest.material import mark_material
 
     figures: dict[str, dict[str, Any]] = {}
     for group in labels:
@@ -370,7 +370,7 @@ def growth_figures(
     timed: Sequence[UsefulQuestion],
 ) -> dict[str, Any]:
     """hit@1 on the retrieval set, key-point recall, off-topic refusals, and time per `timed` question."""
-    from guide.evaluation import evaluate, summarise
+    from guide.quality.evaluation import evaluate, summarise
 
     seconds = seconds_per_question(engine, timed)
     outcomes = evaluate(engine, retrieval_questions)
@@ -390,8 +390,8 @@ def combined_corpus(base: Path, extra: Path, target: Path) -> Path:
     """A corpus folder holding the guides (and collection file) of `base` and the guides of `extra`."""
     import shutil
 
-    from guide.collection import COLLECTION_FILE
-    from guide.corpus import guide_files
+    from guide.ingest.collection import COLLECTION_FILE
+    from guide.ingest.corpus import guide_files
 
     target.mkdir(parents=True, exist_ok=True)
     for path in [*guide_files(base), *guide_files(extra)]:

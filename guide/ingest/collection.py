@@ -16,8 +16,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from guide.corpus import confinement_problem, without_reference_marks
 from guide.errors import CorpusError, CorpusProblem
+from guide.ingest.corpus import confinement_problem, without_reference_marks
 
 COLLECTION_FILE = "collection.yaml"
 

@@ -1,10 +1,10 @@
 """The extractive answerer (the default): answers made of the guides' own sentences, each cited.
 
 By the question's kind: a comparison is a table of the roles' sentences per aspect
-(`guide.compare`); a broad, duties, career, history, trends, cross-role or situation question,
+(`guide.answer.compare`); a broad, duties, career, history, trends, cross-role or situation question,
 or one that names a facet ("What skills…"), is a lead and cited points found through the
-guides' sections (`guide.structured`); any other question, or a structured one the guides give
-no points for, gets the best few sentences of the top passages (`guide.answer`).
+guides' sections (`guide.answer.structured`); any other question, or a structured one the guides give
+no points for, gets the best few sentences of the top passages (`guide.answer.records`).
 """
 
 from __future__ import annotations
@@ -15,16 +15,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from guide.answer import Answer, compose_answer, confidence_from_score, relevance, structured_answer
-from guide.collection import Facet
-from guide.compare import compose_comparison
+from guide.answer.compare import compose_comparison
+from guide.answer.records import Answer, compose_answer, confidence_from_score, relevance, structured_answer
+from guide.answer.structured import STRUCTURED_KINDS, compose_structure, facet_kind
+from guide.ask.interpret import Interpretation, content_words, stems, tokens_of
+from guide.ask.retrieval import Retrieval
 from guide.config import Settings
-from guide.query import Interpretation, content_words, stems, tokens_of
-from guide.retrieval import Retrieval
-from guide.structured import STRUCTURED_KINDS, compose_structure, facet_kind
+from guide.ingest.collection import Facet
 
 if TYPE_CHECKING:
-    from guide.answering import EmbedMany, Library
+    from guide.answer.base import EmbedMany, Library
 
 # Words that ask without saying about what: "What skills do lecturers need?".
 _ASKING = frozenset("need needs needed require requires required want expected important key main useful".split())

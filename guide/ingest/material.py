@@ -16,8 +16,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from guide.chunking import Span, split_sections
-from guide.corpus import Document, without_reference_marks
+from guide.ingest.chunking import Span, split_sections
+from guide.ingest.corpus import Document, without_reference_marks
 
 # Verbs that send the reader somewhere else when they open a sentence in the imperative.
 _NAVIGATION_VERBS = (

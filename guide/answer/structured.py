@@ -15,12 +15,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from guide.collection import Facet
+from guide.ask.interpret import Interpretation, content_words
+from guide.ask.retrieval import Retrieval, Retriever
 from guide.config import StructureSettings
-from guide.corpus import without_reference_marks
 from guide.index import LoadedIndex
-from guide.query import Interpretation, content_words
-from guide.retrieval import Retrieval, Retriever
+from guide.ingest.collection import Facet
+from guide.ingest.corpus import without_reference_marks
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@
 
 - a private PostgreSQL cluster (Debian's `postgresql` programs) on a loopback port, unless a
   feedback URL is given or `--no-postgres`;
-- N replicas (`python -m guide.replica`) on consecutive ports, each with its own health port
+- N replicas (`python -m guide.serve.replica`) on consecutive ports, each with its own health port
   and feedback spool, all reading the one index folder (`guide build` publishes to it; each
   replica switches between questions) with rebuilding from the app turned off;
 - nginx (`deploy/nginx.conf.template`) on the front port, sticky per browser.
@@ -35,7 +35,7 @@ from pathlib import Path
 from guide.errors import GuideError
 
 logger = logging.getLogger(__name__)
-TEMPLATE = Path(__file__).resolve().parent.parent / "deploy" / "nginx.conf.template"
+TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "nginx.conf.template"
 
 
 class ClusterError(GuideError):
@@ -212,7 +212,7 @@ class Cluster:
             "GUIDE_REPLICA": replica.name,
             "GUIDE_ALLOW_REBUILD": "false",
         }
-        command = [sys.executable, "-m", "guide.replica", "--port", str(replica.port)]
+        command = [sys.executable, "-m", "guide.serve.replica", "--port", str(replica.port)]
         command += ["--health-port", str(replica.health_port)]
         with replica.log.open("ab") as log:
             replica.process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -305,7 +305,7 @@ class Cluster:
         """Feedback still waiting in a replica's spool goes to the database before the end."""
         if not self.feedback_url:
             return True
-        from guide.feedback_store import FeedbackStore, FeedbackUnavailable, Spool
+        from guide.serve.feedback_store import FeedbackStore, FeedbackUnavailable, Spool
 
         stored = True
         store = FeedbackStore(self.feedback_url)

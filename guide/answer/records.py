@@ -7,12 +7,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from guide.answer.structured import Point, Structure, as_sentence
+from guide.ask.interpret import Interpretation, content_words, stems
+from guide.ask.retrieval import Hit, Retrieval
 from guide.config import AnswerSettings, Settings
-from guide.corpus import without_reference_marks
 from guide.index import LoadedIndex
-from guide.query import Interpretation, content_words, stems
-from guide.retrieval import Hit, Retrieval
-from guide.structured import Point, Structure, as_sentence
+from guide.ingest.corpus import without_reference_marks
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from guide.chunking import Chunk
-from guide.collection import Facet
 from guide.config import RetrievalSettings
 from guide.index import LoadedIndex
+from guide.ingest.chunking import Chunk
+from guide.ingest.collection import Facet
 
 _TOKEN = r"(?u)\b\w\w+\b"
 
@@ -55,7 +55,7 @@ class LexicalIndex:
 
     def coverage(self, query: str) -> float:
         """Share of the query's topic words that occur in the indexed texts."""
-        from guide.query import content_words
+        from guide.ask.interpret import content_words
 
         # Numbers ("5+", "2018") say nothing about whether the guides cover a topic.
         stems = self._stemmer.stemWords([word for word in content_words(query) if not word.isdigit()])

@@ -188,7 +188,7 @@ class FeedbackStore:
         """Import the lines of a JSON Lines feedback log not imported before; how many records were new."""
         from sqlalchemy import select
 
-        from guide.feedback import read_lines
+        from guide.serve.feedback import read_lines
 
         if not path.is_file():
             return 0

@@ -11,8 +11,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from guide.answer import Answer
-from guide.query import content_words
+from guide.answer.records import Answer
+from guide.ask.interpret import content_words
 
 KINDS = ("refused", "low-confidence", "thumbs-down", "thumbs-up")
 

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
-from guide.collection import Collection, Facet
-from guide.corpus import Document, without_reference_marks
+from guide.ingest.collection import Collection, Facet
+from guide.ingest.corpus import Document, without_reference_marks
 
 # Kinds of question, each answered its own way (see guide/answer.py).
 KINDS = ("fact", "overview", "duties", "career", "history", "trends", "cross-role", "situation", "compare")

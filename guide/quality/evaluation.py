@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from guide.answer import Answer, relevance
+from guide.answer.records import Answer, relevance
 from guide.errors import GuideError
 from guide.index import LoadedIndex
 
-DEFAULT_SET = Path(__file__).resolve().parent.parent / "eval" / "questions.yaml"
+DEFAULT_SET = Path(__file__).resolve().parents[2] / "eval" / "questions.yaml"
 TARGETS = {
     "hit@1": 0.92,
     "hit@3": 0.97,
