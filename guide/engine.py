@@ -12,12 +12,12 @@ import logging
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from guide.answer.base import Answerer, Library, make_answerer
+from guide.answer.base import Answerer, Event, Final, Library, Stage, make_answerer
 from guide.answer.records import Answer, confidence_from_score, refusal, relevance
 from guide.answer.structured import STRUCTURED_KINDS
 from guide.ask.interpret import (
@@ -241,20 +241,55 @@ class Engine:
                 self.active -= 1
 
     def _ask(self, question: str, history: Sequence[str], k: int | None, roles: Sequence[str]) -> Answer:
+        for event in self._events(question, history, k, roles, streaming=False):
+            if isinstance(event, Final):
+                return event.answer
+        raise AssertionError("an answer stream ends with its answer")
+
+    def stream(
+        self, question: str, history: Sequence[str] = (), k: int | None = None, roles: Sequence[str] = ()
+    ) -> Iterator[Event]:
+        """`ask`, as events to show while it runs: the stages it goes through (`Stage`), pieces of
+        the answer's text as they are written (`Text`, from answerers that write as they go),
+        and last the whole answer (`Final`), the same one `ask` returns."""
+        with self._active_lock:
+            self.active += 1
+        try:
+            yield from self._events(question, history, k, roles, streaming=True)
+        finally:
+            with self._active_lock:
+                self.active -= 1
+
+    def _events(
+        self, question: str, history: Sequence[str], k: int | None, roles: Sequence[str], streaming: bool
+    ) -> Iterator[Event]:
         state = self._state
+        yield Stage("understanding")
         cleaned, notice = clean_question(question, self.settings.answer.max_question_chars)
         if not cleaned:
             reason = "Please type a question about an academic career in machine learning."
-            return self._finish(refusal(question, Interpretation(question, "", ""), state.index, [], 0.0, reason=reason), notice)
+            answer = refusal(question, Interpretation(question, "", ""), state.index, [], 0.0, reason=reason)
+            yield Final(self._finish(answer, notice))
+            return
         hint = wording_hint(cleaned)
         if hint is not None and not any(ch.isalnum() for ch in cleaned):
-            return self._finish(refusal(cleaned, Interpretation(cleaned, "", ""), state.index, [], 0.0, reason=hint), notice)
+            answer = refusal(cleaned, Interpretation(cleaned, "", ""), state.index, [], 0.0, reason=hint)
+            yield Final(self._finish(answer, notice))
+            return
         interpretation = self.interpret(cleaned, history)
+        yield Stage("searching")
         found = self._search(state, interpretation, k, roles)
         refused = self._refusal(state, cleaned, interpretation, found, hint)
         if refused is not None:
-            return self._finish(refused, notice)
-        return self._finish(self.answerer.answer(cleaned, interpretation, found, state), notice)
+            yield Final(self._finish(refused, notice))
+            return
+        yield Stage("writing")
+        stream = getattr(self.answerer, "stream", None)
+        if not streaming or stream is None:
+            yield Final(self._finish(self.answerer.answer(cleaned, interpretation, found, state), notice))
+            return
+        for event in stream(cleaned, interpretation, found, state):
+            yield Final(self._finish(event.answer, notice)) if isinstance(event, Final) else event
 
     def _finish(self, answer: Answer, notice: str | None) -> Answer:
         settings = self.settings.answer

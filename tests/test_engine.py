@@ -111,3 +111,21 @@ def test_refresh_switches_to_a_newly_published_index_and_keeps_a_good_one(small_
     (broken / "chunks.jsonl").write_text("damaged")
     assert small_engine.refresh() is False and small_engine.index.path == loaded
     assert small_engine.search("zebras", k=1)[1][0].chunk.doc_id == "postdoc"
+
+
+def test_a_stream_shows_its_stages_then_the_answer_ask_gives(small_engine):
+    from guide.answer.base import Final, Stage
+
+    events = list(small_engine.stream("What qualifications does a lecturer need?"))
+    assert [e.name for e in events if isinstance(e, Stage)] == ["understanding", "searching", "writing"]
+    assert isinstance(events[-1], Final) and sum(isinstance(e, Final) for e in events) == 1
+    assert events[-1].answer == small_engine.ask("What qualifications does a lecturer need?")
+    assert small_engine.active == 0
+
+
+def test_a_refused_stream_ends_without_writing(small_engine):
+    from guide.answer.base import Stage
+
+    events = list(small_engine.stream("   "))
+    assert [e.name for e in events if isinstance(e, Stage)] == ["understanding"]
+    assert events[-1].answer.refused

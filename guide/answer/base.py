@@ -13,9 +13,9 @@ built with `guide.answer.CitationList` from the passages of the retrieval.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, Union
 
 import numpy as np
 
@@ -55,6 +55,41 @@ class Answerer(Protocol):
             retrieval: the passages found for it and every sentence's score.
             index: the index the passages come from, with its retriever and lexicon.
         """
+        ...
+
+
+@dataclass(frozen=True)
+class Stage:
+    """What the engine is doing now, for a status line: "understanding", "searching", "writing"."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Text:
+    """A piece of the answer's text as it is written, to show before the whole answer is ready."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Final:
+    """The whole answer, with its citations: the last event of a stream."""
+
+    answer: Answer
+
+
+Event = Union[Stage, Text, Final]  # noqa: UP007 (a runtime alias)
+
+
+class StreamingAnswerer(Answerer, Protocol):
+    """An answerer that can show its answer as it writes it (optional: `Engine.stream` uses
+    `answer` and sends the whole text at once for answerers without it)."""
+
+    def stream(
+        self, question: str, interpretation: Interpretation, retrieval: Retrieval, index: Library
+    ) -> Iterator[Text | Final]:
+        """Pieces of the answer as they are ready, then the whole answer (ends with one `Final`)."""
         ...
 
 
