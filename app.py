@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from guide.answer.records import capitalised
 from guide.config import Settings, load_settings
 from guide.errors import GuideError
 from guide.index import index_status
@@ -209,7 +210,7 @@ def sidebar(settings: Settings, engine, collection: Collection):
         choice = st.selectbox(
             "Guides",
             ["All roles", *roles],
-            format_func=lambda r: r if r == "All roles" else role_name(engine, r).capitalize(),
+            format_func=lambda r: r if r == "All roles" else capitalised(role_name(engine, r)),
         )
         k = st.slider("Passages to draw from", 1, 10, settings.retrieval.k)
         st.header("Try asking")

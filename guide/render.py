@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from guide.answer.records import Answer, Comparison
+from guide.answer.records import Answer, Comparison, capitalised
 from guide.ingest.corpus import HEADING
 
 _PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&\"'=^%@])")
@@ -98,9 +98,9 @@ def comparison_rows(comparison: Comparison) -> list[dict[str, str]]:
     """Rows for a table: the aspect, then one cell per role ("excerpt [n]", or a dash); plain text."""
     rows = []
     for row in comparison.rows:
-        record = {"Aspect": row.aspect.capitalize()}
+        record = {"Aspect": capitalised(row.aspect)}
         for label, cell in zip(comparison.labels, row.cells, strict=True):
-            record[label.capitalize()] = "—" if cell is None else f"{cell[0]} [{cell[1]}]"
+            record[capitalised(label)] = "—" if cell is None else f"{cell[0]} [{cell[1]}]"
         rows.append(record)
     return rows
 

@@ -7,8 +7,8 @@ It shows what an answerer takes: this class, and one line registering it
 from __future__ import annotations
 
 from guide.answer.base import EmbedMany, Library
-from guide.answer.records import Answer, CitationList
-from guide.answer.structured import as_sentence
+from guide.answer.citations import CitationList
+from guide.answer.records import Answer, as_sentence
 from guide.ask.interpret import Interpretation
 from guide.ask.retrieval import Retrieval
 from guide.config import Settings

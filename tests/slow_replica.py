@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 import time
 
-from guide.answer.base import ANSWERERS
 from guide.answer.extractive import ExtractiveAnswerer
+from guide.answer.registry import ANSWERERS
 
 
 class SlowAnswerer(ExtractiveAnswerer):

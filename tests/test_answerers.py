@@ -11,7 +11,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from guide.answer.base import ANSWERERS, make_answerer
+from guide.answer.registry import ANSWERERS, make_answerer
 from guide.cli import main
 from guide.engine import Engine
 from guide.errors import ConfigError

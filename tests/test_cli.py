@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from guide.ask.interpret import KINDS
+from guide.ask.kinds import KINDS
 from guide.cli import main
 from tests.helpers import CORPUS
 

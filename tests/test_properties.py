@@ -7,7 +7,9 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from guide.ask.interpret import KINDS, Lexicon, clean_question, interpret
+from guide.ask.interpret import clean_question, interpret
+from guide.ask.kinds import KINDS
+from guide.ask.lexicon import Lexicon
 from guide.config import ChunkingSettings
 from guide.ingest.chunking import chunk_document, split_sections
 from guide.ingest.collection import load_collection

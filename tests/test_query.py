@@ -4,16 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from guide.ask.interpret import (
-    Lexicon,
-    asked_subject,
-    asked_thing,
-    clean_question,
-    content_words,
-    interpret,
-    leans_on_conversation,
-    question_kind,
-)
+from guide.ask.interpret import clean_question, interpret, leans_on_conversation, question_kind
+from guide.ask.lexicon import Lexicon, content_words
+from guide.ask.subjects import asked_subject, asked_thing
 from guide.ingest.collection import load_collection
 from guide.ingest.corpus import load_corpus, parse_guide
 

@@ -1,50 +1,46 @@
-"""Answerers: what turns a question and its retrieved passages into a cited answer.
+"""The answerer protocol: what turns a question and its retrieved passages into a cited answer.
 
-The engine understands the question, retrieves, and decides whether to refuse (the same for
-every answerer); an answerer only writes the answer. `answer.backend` names one of `ANSWERERS`:
-
-    ANSWERERS["extractive"] = ExtractiveAnswerer      # quotes the guides' sentences
-
-A factory is called once per engine with the settings and the engine's cached query embedder;
-another answerer (a generative one, say) is one module with such a class plus one line here.
-Its answer must cite what it says: every `[n]` in `Answer.text` is one of `Answer.citations`,
-built with `guide.answer.CitationList` from the passages of the retrieval.
+The engine understands the question, retrieves, and the refusal gate decides whether to refuse
+(the same for every answerer); an answerer only writes the answer, and declares in `kinds` the
+kinds of question it answers its own way. Its answer must cite what it says: every `[n]` in
+`Answer.text` is one of `Answer.citations`, built with `guide.answer.citations.CitationList`
+from the passages of the retrieval. `guide.answer.registry` names the answerers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol, Union
 
-import numpy as np
-
-from guide.answer.extractive import ExtractiveAnswerer
 from guide.answer.records import Answer
-from guide.ask.interpret import Interpretation, Lexicon
-from guide.ask.retrieval import Retrieval, Retriever
+from guide.ask.interpret import Interpretation
+from guide.ask.library import EmbedMany, Library
+from guide.ask.retrieval import Retrieval
 from guide.config import Settings
-from guide.errors import ConfigError
-from guide.index import LoadedIndex
 
-EmbedMany = Callable[[Sequence[str]], np.ndarray]
+__all__ = ["Answerer", "EmbedMany", "Event", "Final", "Library", "Request", "Stage", "StreamingAnswerer", "Text"]
 
 
 @dataclass(frozen=True)
-class Library:
-    """One loaded index with what reads it: the retriever over it and the lexicon of its roles.
+class Request:
+    """What every answer builder reads: the question, how it was understood, what was retrieved
+    for it, the generation it came from, the settings and the query embedder."""
 
-    It never changes; the engine swaps in a new one when the index is rebuilt, so an answer is
-    written from one index from start to end.
-    """
-
-    index: LoadedIndex
-    retriever: Retriever
-    lexicon: Lexicon
+    question: str
+    interpretation: Interpretation
+    retrieval: Retrieval
+    library: Library
+    settings: Settings
+    embed_many: EmbedMany
 
 
 class Answerer(Protocol):
     """Writes the answer to a question the engine has decided to answer."""
+
+    # The kinds of question (`guide.ask.kinds`) it answers in their own form; the refusal gate
+    # answers a question about a role as a whole only when its kind is one of them.
+    kinds: tuple[str, ...]
 
     def answer(self, question: str, interpretation: Interpretation, retrieval: Retrieval, index: Library) -> Answer:
         """The cited answer.
@@ -91,17 +87,3 @@ class StreamingAnswerer(Answerer, Protocol):
     ) -> Iterator[Text | Final]:
         """Pieces of the answer as they are ready, then the whole answer (ends with one `Final`)."""
         ...
-
-
-AnswererFactory = Callable[[Settings, EmbedMany], Answerer]
-
-# `answer.backend` name -> factory (a class taking the settings and the query embedder).
-ANSWERERS: dict[str, AnswererFactory] = {"extractive": ExtractiveAnswerer}
-
-
-def make_answerer(settings: Settings, embed_many: EmbedMany) -> Answerer:
-    """The answerer `answer.backend` names."""
-    name = settings.answer.backend
-    if name not in ANSWERERS:
-        raise ConfigError(f"Unknown answerer {name!r} (answer.backend); known: {', '.join(sorted(ANSWERERS))}.")
-    return ANSWERERS[name](settings, embed_many)

@@ -2,40 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-
 import numpy as np
 
-from guide.answer.records import Answer, CitationList, Comparison, ComparisonRow
-from guide.ask.interpret import Interpretation, content_words
-from guide.config import CompareSettings
+from guide.answer.base import Request
+from guide.answer.citations import CitationList
+from guide.answer.records import Answer, Comparison, ComparisonRow, capitalised
+from guide.answer.sentences import says_something
+from guide.ask import kinds
 from guide.index import LoadedIndex
 from guide.ingest.collection import Facet
+from guide.language import Language
 
 
-def compose_comparison(
-    question: str,
-    interpretation: Interpretation,
-    index: LoadedIndex,
-    embed: Callable[[str], np.ndarray],
-    facets: Sequence[Facet],
-    label: Callable[[str], str],
-    settings: CompareSettings,
-) -> Answer:
-    """A table comparing the roles of `interpretation` on its aspects (all of `facets` when none named)."""
+def compose_comparison(request: Request) -> Answer:
+    """A table comparing the roles of the question on its aspects (all the collection's comparison
+    facets when it names none); its confidence is the share of cells the guides could fill."""
+    interpretation, library, settings = request.interpretation, request.library, request.settings.compare
+    index, label, language = library.index, library.lexicon.label, library.language
+    facets = index.collection.facets_for(kinds.COMPARE)
     roles = tuple(role for role in interpretation.roles if any(doc.role == role for doc in index.documents.values()))
     by_name = {facet.name: facet for facet in facets}
     aspects = [by_name[name] for name in interpretation.aspects if name in by_name] or list(facets)
     cited = CitationList(index)
     rows = []
-    lines = [f"How {' and '.join(label(role) for role in roles)} compare, from their guides:"]
+    lines = [language.COMPARISON_LEAD.format(roles=language.join(label(role) for role in roles))]
     for facet in aspects:
         aspect = facet.name
-        vector = embed(facet.description)
+        vector = request.embed_many([facet.description])[0]
         cells: list[tuple[str, int] | None] = []
         line = []
         for role in roles:
-            found = _best_span(index, role, facet, vector, settings.heading_bonus)
+            found = _best_span(index, role, facet, vector, settings.heading_bonus, language)
             if found is None:
                 cells.append(None)
                 continue
@@ -46,25 +43,25 @@ def compose_comparison(
             line.append(f"{label(role)}: {excerpt} [{n}]")
         rows.append(ComparisonRow(aspect, tuple(cells)))
         if line:
-            lines.append(f"{aspect.capitalize()} — " + "; ".join(line))
+            lines.append(f"{capitalised(aspect)} — " + "; ".join(line))
     comparison = Comparison(roles, tuple(label(role) for role in roles), tuple(rows))
     # Confidence of a table: the share of its cells the guides could fill.
     cells = [cell for row in rows for cell in row.cells]
     filled = sum(cell is not None for cell in cells) / len(cells) if cells else 0.0
     return Answer(
-        question,
+        request.question,
         interpretation,
         "\n".join(lines),
         refused=False,
         confidence=filled,
         citations=cited.citations(),
         comparison=comparison,
-        kind="compare",
+        kind=kinds.COMPARE,
     )
 
 
 def _best_span(
-    index: LoadedIndex, role: str, facet: Facet, vector: np.ndarray, heading_bonus: float
+    index: LoadedIndex, role: str, facet: Facet, vector: np.ndarray, heading_bonus: float, language: Language
 ) -> tuple[int, int] | None:
     """The sentence of `role`'s guides that best states `facet`, and a chunk that contains it."""
     best: tuple[float, int, int] | None = None
@@ -81,7 +78,7 @@ def _best_span(
             scores = scores + heading_bonus
         for offset, span in enumerate(index.spans[first:last]):
             # A lead-in ("Core skills include:"), a fragment or boilerplate says nothing on its own.
-            if not span.material or span.text.rstrip().endswith(":") or len(content_words(span.text)) < 4:
+            if not span.material or not says_something(span.text, language):
                 scores[offset] = -np.inf
         offset = int(np.argmax(scores))
         if np.isfinite(scores[offset]) and (best is None or scores[offset] > best[0]):

@@ -10,33 +10,23 @@ without anything here knowing them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import dataclasses
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from guide.ask.interpret import Interpretation, content_words
-from guide.ask.retrieval import Retrieval, Retriever
+from guide.answer.base import Request
+from guide.answer.citations import CitationList
+from guide.answer.records import Answer, Point, as_sentence, capitalised
+from guide.answer.sentences import says_something
+from guide.ask import kinds
+from guide.ask.library import Library
 from guide.config import StructureSettings
 from guide.index import LoadedIndex
 from guide.ingest.collection import Facet
 from guide.ingest.corpus import without_reference_marks
-
-
-@dataclass(frozen=True)
-class Point:
-    """One cited point of a structured answer."""
-
-    text: str
-    n: int
-    group: str = ""  # the guide's role label, when points are grouped by guide
-    facet: str = ""  # what the point is about, shown before it ("Qualifications: …")
-    span_rows: tuple[int, ...] = ()  # the sentences quoted, in order
-    chunk_row: int = -1
-
-    def line(self) -> str:
-        label = f"{self.facet[:1].upper()}{self.facet[1:]}: " if self.facet else ""
-        return f"- {label}{as_sentence(self.text)} [{self.n}]"
 
 
 @dataclass(frozen=True)
@@ -57,12 +47,13 @@ class Structure:
         for point in self.points:
             if self.grouped and point.group != group:
                 group = point.group
-                lines.append(f"{group[:1].upper()}{group[1:]}:")
+                lines.append(f"{capitalised(group)}:")
             lines.append(point.line())
         return "\n".join(lines)
 
 
-# What each kind needs: the facet kind, points per guide, whether every guide is asked, the lead.
+# What each kind needs: the facet kind, points per guide, whether every guide is asked, the lead
+# (a key of the language's `LEADS`).
 @dataclass(frozen=True)
 class _Plan:
     facet_kind: str
@@ -72,151 +63,189 @@ class _Plan:
 
 
 _PLANS: dict[str, _Plan] = {
-    "overview": _Plan("overview", 0, False, "What it takes, from the {label} guide:"),
-    "situation": _Plan("situation", 2, False, "It depends on what the {label} guide asks for:"),
-    "duties": _Plan("duties", 4, False, "What the job involves, from the {label} guide:"),
-    "career": _Plan("career", 3, False, "Where it leads, from the {label} guide:"),
-    "history": _Plan("history", 2, False, "How it came about, from the {label} guide:"),
-    "trends": _Plan("trends", 4, True, "Trends, from the guides that describe them:"),
-    "cross-role": _Plan("", 1, True, "What each guide says:"),
+    kinds.OVERVIEW: _Plan(kinds.OVERVIEW, 0, False, kinds.OVERVIEW),
+    kinds.SITUATION: _Plan(kinds.SITUATION, 2, False, kinds.SITUATION),
+    kinds.DUTIES: _Plan(kinds.DUTIES, 4, False, kinds.DUTIES),
+    kinds.CAREER: _Plan(kinds.CAREER, 3, False, kinds.CAREER),
+    kinds.HISTORY: _Plan(kinds.HISTORY, 2, False, kinds.HISTORY),
+    kinds.TRENDS: _Plan(kinds.TRENDS, 4, True, kinds.TRENDS),
+    kinds.CROSS_ROLE: _Plan("", 1, True, kinds.CROSS_ROLE),
 }
-
-STRUCTURED_KINDS = tuple(_PLANS)
+# A question that names what it asks about ("ml researcher skills"): that facet's section.
+_FOCUSED = _Plan(kinds.OVERVIEW, 3, False, "focused")
 
 
 def facet_kind(kind: str) -> str:
     """Which facets a structured kind of question draws on ("" for none: across roles)."""
     return _PLANS[kind].facet_kind
-# A question that names what it asks about ("ml researcher skills"): that facet's section.
-_FOCUSED = _Plan("overview", 3, False, "From the {label} guide:")
 
 
-def _usable(index: LoadedIndex, rows: np.ndarray) -> np.ndarray:
-    """Rows of sentences that say something on their own (not "Core skills include:")."""
-    keep = [
-        row
-        for row in rows
-        if not index.spans[row].text.rstrip().endswith(":") and len(content_words(index.spans[row].text)) >= 4
-    ]
-    return np.asarray(keep, dtype=np.int64)
+@dataclass
+class _Picks:
+    """The points a plan has picked so far: (score, role, facet name, sentence row) each."""
+
+    picked: list[tuple[float, str, str, int]] = field(default_factory=list)
+    chosen: set[int] = field(default_factory=set)  # sentence rows already quoted
+    also: dict[int, list[str]] = field(default_factory=dict)  # sentence row -> further facets it covers
+    wanted: int = 0  # facets asked for, for an overview's coverage
+
+
+def compose_structured(request: Request, focus: Sequence[Facet] = ()) -> Answer | None:
+    """Lead and cited points for a structured kind of question, or None when the guides give none.
+
+    `focus`: the facets a narrow question names ("What skills…"), whose section is quoted.
+    """
+    library, shape = request.library, request.settings.structure
+    interpretation = request.interpretation
+    if focus:
+        facets: tuple[Facet, ...] = tuple(focus)
+        kind, plan = kinds.OVERVIEW, _FOCUSED
+        request = dataclasses.replace(request, interpretation=dataclasses.replace(interpretation, kind=kind))
+    else:
+        kind, plan = interpretation.kind, _PLANS[interpretation.kind]
+        facets = library.index.collection.facets_for(plan.facet_kind) if plan.facet_kind else ()
+    vectors = request.embed_many([facet.description for facet in facets]) if facets else np.zeros((0, 1))
+    structure = compose_structure(request, kind, plan, facets, vectors)
+    if structure is None:
+        return None
+    # How much of what the question asks the answer covers (facets or guides found) times how
+    # well its points fit what they stand for; not the similarity of the question to one passage.
+    confidence = structure.coverage / (1.0 + math.exp(-shape.confidence_slope * (structure.fit - shape.confident_fit)))
+    return structured_answer(request, structure, confidence)
+
+
+def _roles_of(request: Request, kind: str, plan: _Plan) -> list[str]:
+    """The guides' roles the points come from: every role, or those asked about (at most two)."""
+    interpretation, found = request.interpretation, request.retrieval
+    if plan.every_guide and (kind == kinds.CROSS_ROLE or not interpretation.roles):
+        return list(request.library.index.roles)
+    return list(interpretation.roles[:2]) or ([found.hits[0].chunk.role] if found.hits else [])
 
 
 def compose_structure(
-    interpretation: Interpretation,
-    found: Retrieval,
-    retriever: Retriever,
-    labels: Callable[[str], str],
-    facets: Sequence[Facet],
-    facet_vectors: np.ndarray,
-    settings: StructureSettings,
-    focused: bool = False,
+    request: Request, kind: str, plan: _Plan, facets: Sequence[Facet], facet_vectors: np.ndarray
 ) -> Structure | None:
-    """Lead and points for a structured kind of question, or None when the guides give no points.
-
-    Args:
-        interpretation: the understood question, with its kind and roles.
-        found: retrieval for the question: hits, and every sentence's score for it.
-        retriever: the index with sentence rows per role and the passage holding each sentence.
-        labels: a role's label ("clinical professor").
-        facets: the collection's facets for this kind (empty for cross-role questions).
-        facet_vectors: the embeddings of the facets' descriptions, one row each.
-        settings: thresholds and sizes (see `StructureSettings`).
-        focused: the question names these facets ("What skills…"): quote their section.
-    """
-    kind = interpretation.kind
-    plan = _FOCUSED if focused else _PLANS[kind]
-    index = retriever.index
-    if plan.every_guide and (kind == "cross-role" or not interpretation.roles):
-        roles = list(index.roles)
-    else:
-        roles = list(interpretation.roles[:2]) or ([found.hits[0].chunk.role] if found.hits else [])
+    """The points of a plan, in the order they are shown, with their coverage and fit."""
+    library, settings = request.library, request.settings.structure
+    roles = _roles_of(request, kind, plan)
     if not roles:
         return None
-    question = found.sentence_scores
-    # Each facet's score for every sentence: like a search for its description, plus a bonus
-    # when the sentence's heading, or the sentence itself, names the facet ("History and Evolution").
-    fits, names = [], []
-    for facet, vector in zip(facets, facet_vectors, strict=True):
-        fit, named = retriever.facet_scores(facet, vector, settings.heading_bonus)
-        fits.append(fit)
-        names.append(named)
-    fit_matrix = np.stack(fits, axis=1) if fits else np.zeros((len(index.spans), 0), dtype=np.float32)
-    named_matrix = np.stack(names, axis=1) if names else np.zeros((len(index.spans), 0), dtype=bool)
-    chosen: set[int] = set()
-    picked: list[tuple[float, str, str, int]] = []  # (score, role, facet name, span row)
-    wanted = 0  # facets asked for, for an overview's coverage
-    also: dict[int, list[str]] = {}  # span row -> further facets its point covers
+    fit_matrix, named_matrix = _facet_matrices(library, facets, facet_vectors, settings.heading_bonus)
+    question = request.retrieval.sentence_scores
+    picks = _Picks()
     for role in roles:
-        rows = _usable(index, retriever.role_spans(role))
+        rows = np.asarray(
+            [row for row in library.retriever.role_spans(role) if says_something(library.index.spans[row].text, library.language)],
+            dtype=np.int64,
+        )
         if rows.size == 0:
             continue
         if not facets:
             # Across roles: each guide's sentence that best answers the question itself.
-            scores = question[rows]
-            best = int(np.argmax(scores))
-            picked.append((float(scores[best]), role, "", int(rows[best])))
-            continue
-        similarity = fit_matrix[rows]  # sentences x facets
-        if plan.per_guide == 0:
-            # One point per facet (qualifications, experience, …), in the facets' order. A question
-            # that only names the role ("prof") says nothing more: the facets alone decide.
-            wanted += len(facets)
-            weight = 0.0 if interpretation.names_only else settings.overview_question_weight
-            for number, facet in enumerate(facets):
-                total = similarity[:, number] + weight * question[rows]
-                order = np.argsort(-total, kind="stable")
-                best = order[0]
-                if similarity[best, number] < settings.facet_threshold:
-                    continue  # the guide says nothing on this facet
-                i = next((i for i in order if int(rows[i]) not in chosen), None)
-                if int(rows[best]) in chosen:
-                    # Another point quotes this facet's best sentence: it covers the facet too,
-                    # unless a sentence of its own fits nearly as well.
-                    if i is None or total[best] - total[i] > settings.shared_point_margin:
-                        also.setdefault(int(rows[best]), []).append(facet.name)
-                        continue
-                if i is not None and similarity[i, number] >= settings.facet_threshold:
-                    chosen.add(int(rows[i]))
-                    picked.append((float(total[i]), role, facet.name, int(rows[i])))
-            continue
-        # The guide's section for the facet (the one holding the best-fitting sentence, its
-        # heading usually naming the facet), then that section's best sentences.
-        fit = similarity.max(axis=1)
-        per_guide = plan.per_guide if not plan.every_guide or len(roles) == 1 else 1
-        # One point from each of many guides: the facet decides, as for an overview.
-        weight = settings.overview_question_weight if per_guide == 1 else settings.question_weight
-        total = fit + weight * question[rows]
-        taken = _section_points(index, rows, fit, total, named_matrix[rows].any(axis=1), per_guide, settings)
-        picked.extend((float(total[i]), role, "", int(rows[i])) for i in taken)
-    if not facets:
-        if not picked:
-            return None
-        top = max(score for score, *_ in picked)
+            best = int(np.argmax(question[rows]))
+            picks.picked.append((float(question[rows][best]), role, "", int(rows[best])))
+        elif plan.per_guide == 0:
+            _pick_per_facet(picks, role, rows, fit_matrix[rows], question[rows], facets, request, settings)
+        else:
+            per_guide = plan.per_guide if not plan.every_guide or len(roles) == 1 else 1
+            # One point from each of many guides: the facet decides, as for an overview.
+            weight = settings.overview_question_weight if per_guide == 1 else settings.question_weight
+            fit = fit_matrix[rows].max(axis=1)
+            total = fit + weight * question[rows]
+            taken = _section_points(library.index, rows, fit, total, named_matrix[rows].any(axis=1), per_guide, settings)
+            picks.picked.extend((float(total[i]), role, "", int(rows[i])) for i in taken)
+    if not facets and picks.picked:
+        top = max(score for score, *_ in picks.picked)
         floor = max(settings.cross_role_threshold, top - settings.cross_role_margin)
-        picked = [p for p in picked if p[0] >= floor]
-    if not picked:
+        picks.picked = [p for p in picks.picked if p[0] >= floor]
+    if not picks.picked:
         return None
     grouped = plan.every_guide or len(roles) > 1
+    _order(picks, plan, kind, grouped, settings)
+    points = _points(picks, library, fit_matrix, settings, grouped)
+    lead = library.language.LEADS[plan.lead].format(label=library.lexicon.label(roles[0]))
+    fit = _fit(points, picks, plan, facets, fit_matrix, question, settings)
+    return Structure(kind, lead, tuple(points), min(_coverage(picks, plan, roles), 1.0), grouped, fit)
+
+
+def _facet_matrices(
+    library: Library, facets: Sequence[Facet], vectors: np.ndarray, bonus: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each facet's score for every sentence (sentences x facets), and whether its heading names it.
+
+    A facet scores like a search for its description, plus a bonus when the sentence's heading,
+    or the sentence itself, names the facet ("History and Evolution").
+    """
+    scored = [library.retriever.facet_scores(facet, vector, bonus) for facet, vector in zip(facets, vectors, strict=True)]
+    if not scored:
+        count = len(library.index.spans)
+        return np.zeros((count, 0), dtype=np.float32), np.zeros((count, 0), dtype=bool)
+    return np.stack([fit for fit, _ in scored], axis=1), np.stack([named for _, named in scored], axis=1)
+
+
+def _pick_per_facet(
+    picks: _Picks,
+    role: str,
+    rows: np.ndarray,
+    similarity: np.ndarray,
+    question: np.ndarray,
+    facets: Sequence[Facet],
+    request: Request,
+    settings: StructureSettings,
+) -> None:
+    """One point per facet (qualifications, experience, …), in the facets' order. A question that
+    only names the role ("prof") says nothing more: the facets alone decide."""
+    picks.wanted += len(facets)
+    weight = 0.0 if request.interpretation.names_only else settings.overview_question_weight
+    for number, facet in enumerate(facets):
+        total = similarity[:, number] + weight * question
+        order = np.argsort(-total, kind="stable")
+        best = order[0]
+        if similarity[best, number] < settings.facet_threshold:
+            continue  # the guide says nothing on this facet
+        i = next((i for i in order if int(rows[i]) not in picks.chosen), None)
+        if int(rows[best]) in picks.chosen:
+            # Another point quotes this facet's best sentence: it covers the facet too, unless a
+            # sentence of its own fits nearly as well.
+            if i is None or total[best] - total[i] > settings.shared_point_margin:
+                picks.also.setdefault(int(rows[best]), []).append(facet.name)
+                continue
+        if i is not None and similarity[i, number] >= settings.facet_threshold:
+            picks.chosen.add(int(rows[i]))
+            picks.picked.append((float(total[i]), role, facet.name, int(rows[i])))
+
+
+def _order(picks: _Picks, plan: _Plan, kind: str, grouped: bool, settings: StructureSettings) -> None:
+    """The points in the order they are shown."""
     if grouped:
         # Guides with the strongest points first; within a guide, reading order.
-        best = {}
-        for score, role, _, _ in picked:
+        best: dict[str, float] = {}
+        for score, role, _, _ in picks.picked:
             best[role] = max(best.get(role, -9.0), score)
         order = sorted(best, key=lambda role: -best[role])[: settings.max_groups]
-        picked = sorted((p for p in picked if p[1] in order), key=lambda p: (order.index(p[1]), p[3]))
-    elif kind == "situation":
-        picked.sort(key=lambda p: -p[0])  # the requirement it hinges on first
+        picks.picked = sorted((p for p in picks.picked if p[1] in order), key=lambda p: (order.index(p[1]), p[3]))
+    elif kind == kinds.SITUATION:
+        picks.picked.sort(key=lambda p: -p[0])  # the requirement it hinges on first
     elif plan.per_guide:
-        picked.sort(key=lambda p: p[3])  # reading order
-    label = labels(roles[0])
+        picks.picked.sort(key=lambda p: p[3])  # reading order
+
+
+def _coverage(picks: _Picks, plan: _Plan, roles: Sequence[str]) -> float:
+    """How much of what the plan asks for was found: guides, a section, or facets."""
     if plan.every_guide:
-        coverage = min(1.0, len({p[1] for p in picked}) / max(1, min(len(roles), 3)))
-    elif plan.per_guide:
-        coverage = 1.0  # a section was found; how well it answers is in `fit`
-    else:
-        coverage = (len(picked) + sum(len(names) for names in also.values())) / max(wanted, 1)
+        return min(1.0, len({p[1] for p in picks.picked}) / max(1, min(len(roles), 3)))
+    if plan.per_guide:
+        return 1.0  # a section was found; how well it answers is in the fit
+    return (len(picks.picked) + sum(len(names) for names in picks.also.values())) / max(picks.wanted, 1)
+
+
+def _points(
+    picks: _Picks, library: Library, fit_matrix: np.ndarray, settings: StructureSettings, grouped: bool
+) -> list[Point]:
+    """The picked sentences as points, each joined by the next sentence when it continues it."""
+    index, retriever, label = library.index, library.retriever, library.lexicon.label
     points = []
-    for _, role, facet_name, row in picked:
+    for _, role, facet_name, row in picks.picked:
         rows = [row]
         # A requirement often runs on into the next sentence ("A PhD … is essential. Many positions
         # prefer postdoctoral experience lasting 1-3 years."): it joins the point when it fits too.
@@ -224,27 +253,42 @@ def compose_structure(
         if (
             facet_name
             and following < len(index.spans)
-            and following not in chosen
+            and following not in picks.chosen
             and index.spans[following].doc_id == index.spans[row].doc_id
             and index.spans[following].section == index.spans[row].section
             and retriever.material[following]
             and float(fit_matrix[following].max()) >= settings.facet_threshold + settings.continuation_margin
-            and len(content_words(index.spans[following].text)) >= 4
+            and says_something(index.spans[following].text, library.language)
         ):
             rows.append(following)
-            chosen.add(following)
+            picks.chosen.add(following)
+        facets = ", ".join([facet_name, *picks.also.get(row, [])]) if facet_name else ""
         points.append(
             Point(
                 text=" ".join(as_sentence(index.spans[r].answer_text) for r in rows),
                 n=0,
-                group=labels(role) if grouped else "",
-                facet=without_reference_marks(", ".join([facet_name, *also.get(row, [])])) if facet_name else "",
+                group=label(role) if grouped else "",
+                facet=without_reference_marks(facets),
                 span_rows=tuple(rows),
                 chunk_row=int(retriever.span_chunk[row]),
             )
         )
+    return points
+
+
+def _fit(
+    points: Sequence[Point],
+    picks: _Picks,
+    plan: _Plan,
+    facets: Sequence[Facet],
+    fit_matrix: np.ndarray,
+    question: np.ndarray,
+    settings: StructureSettings,
+) -> float:
+    """How well the points fit what they stand for. Facet by facet, every point must fit;
+    otherwise the section found is judged by its best point."""
     if not facets:
-        fits = [p[0] for p in picked]
+        fits = [p[0] for p in picks.picked]
     elif plan.per_guide == 0:
         fits = [float(fit_matrix[p.span_rows[0]].max()) for p in points]
     else:
@@ -254,15 +298,7 @@ def compose_structure(
             (float(fit_matrix[p.span_rows[0]].max()) + weight * float(question[p.span_rows[0]])) / (1 + weight)
             for p in points
         ]
-    return Structure(
-        kind,
-        plan.lead.format(label=label),
-        tuple(points),
-        min(coverage, 1.0),
-        grouped,
-        # Facet by facet, every point must fit; otherwise the section found is judged by its best point.
-        sum(fits) / len(fits) if plan.per_guide == 0 else max(fits),
-    )
+    return sum(fits) / len(fits) if plan.per_guide == 0 else max(fits)
 
 
 def _section_points(
@@ -295,7 +331,22 @@ def _section_points(
     return taken
 
 
-def as_sentence(text: str) -> str:
-    """`text` ending as a sentence does (a full stop added when it has no closing mark)."""
-    text = text.strip()
-    return text if text.endswith((".", "!", "?", ":", ")")) else text + "."
+def structured_answer(request: Request, structure: Structure, confidence: float) -> Answer:
+    """An answer made of a lead and cited points, numbered in the order they are cited."""
+    cited = CitationList(request.library.index)
+    points = tuple(
+        Point(p.text, [cited.cite(p.chunk_row, row) for row in p.span_rows][0], p.group, p.facet, p.span_rows, p.chunk_row)
+        for p in structure.points
+    )
+    numbered = Structure(structure.kind, structure.lead, points, structure.coverage, structure.grouped, structure.fit)
+    return Answer(
+        request.question,
+        request.interpretation,
+        numbered.text(),
+        refused=False,
+        confidence=confidence,
+        citations=cited.citations(),
+        kind=structure.kind,
+        lead=structure.lead,
+        points=points,
+    )

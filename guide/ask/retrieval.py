@@ -8,10 +8,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from guide.ask.lexicon import content_words
 from guide.config import RetrievalSettings
 from guide.index import LoadedIndex
 from guide.ingest.chunking import Chunk
 from guide.ingest.collection import Facet
+from guide.language import DEFAULT, Language
 
 _TOKEN = r"(?u)\b\w\w+\b"
 
@@ -41,24 +43,23 @@ class Hit:
 
 
 class LexicalIndex:
-    """BM25 over chunk texts with their headings (bm25s, English stop words, Snowball stemming)."""
+    """BM25 over chunk texts with their headings (bm25s, the language's stop words and Snowball stemmer)."""
 
-    def __init__(self, texts: Sequence[str]) -> None:
+    def __init__(self, texts: Sequence[str], language: Language = DEFAULT) -> None:
         import bm25s
         import Stemmer
 
-        self._stemmer = Stemmer.Stemmer("english")
+        self._language = language
+        self._stemmer = Stemmer.Stemmer(language.STEMMER)
         self._bm25 = bm25s.BM25()
-        tokens = bm25s.tokenize(list(texts), stopwords="en", stemmer=self._stemmer, show_progress=False)
+        tokens = bm25s.tokenize(list(texts), stopwords=language.STOPWORDS, stemmer=self._stemmer, show_progress=False)
         self._bm25.index(tokens, show_progress=False)
         self._vocabulary = tokens.vocab
 
     def coverage(self, query: str) -> float:
         """Share of the query's topic words that occur in the indexed texts."""
-        from guide.ask.interpret import content_words
-
         # Numbers ("5+", "2018") say nothing about whether the guides cover a topic.
-        stems = self._stemmer.stemWords([word for word in content_words(query) if not word.isdigit()])
+        stems = self._stemmer.stemWords([word for word in content_words(query, self._language) if not word.isdigit()])
         return sum(stem in self._vocabulary for stem in stems) / len(stems) if stems else 1.0
 
     def relative_scores(self, query: str) -> np.ndarray:
@@ -88,13 +89,14 @@ class Retriever:
     and of every sentence are asked of the stores.
     """
 
-    def __init__(self, index: LoadedIndex, settings: RetrievalSettings) -> None:
+    def __init__(self, index: LoadedIndex, settings: RetrievalSettings, language: Language = DEFAULT) -> None:
         self.index = index
         self.settings = settings
         use_lexical = settings.lexical_weight > 0
-        self.lexical = LexicalIndex([chunk.context_text() for chunk in index.chunks]) if use_lexical else None
+        chunk_texts = [chunk.context_text() for chunk in index.chunks]
+        self.lexical = LexicalIndex(chunk_texts, language) if use_lexical else None
         self.sentence_lexical = (
-            LexicalIndex([span.context_text() for span in index.spans])
+            LexicalIndex([span.context_text() for span in index.spans], language)
             if use_lexical and index.spans
             else None
         )

@@ -130,6 +130,8 @@ class Collection:
     field: tuple[str, ...] = ()
     expansions: tuple[Expansion, ...] = ()
     facets: tuple[Facet, ...] = DEFAULT_FACETS
+    # The language of the guides and of the questions about them (`guide.language`).
+    language: str = "en"
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -146,13 +148,11 @@ class Collection:
             facets=tuple(
                 Facet(f["name"], f["description"], tuple(f["words"]), tuple(f["kinds"])) for f in data["facets"]
             ),
+            language=data.get("language", "en"),
         )
 
     def facets_for(self, kind: str) -> tuple[Facet, ...]:
         return tuple(facet for facet in self.facets if kind in facet.kinds)
-
-    def facet(self, name: str) -> Facet | None:
-        return next((facet for facet in self.facets if facet.name == name), None)
 
 
 def _problem(message: str) -> CorpusError:
@@ -176,11 +176,11 @@ def parse_collection(text: str) -> Collection:
         raise _problem(f"not valid YAML ({getattr(error, 'problem', None) or error})") from None
     if not isinstance(raw, dict):
         raise _problem("must be a mapping of keys to values")
-    known = {"title", "description", "placeholder", "starters", "field", "expansions", "facets"}
+    known = {"title", "description", "placeholder", "starters", "field", "expansions", "facets", "language"}
     if unknown := sorted(set(raw) - known):
         raise _problem(f"unknown key {unknown[0]!r}; the keys are {', '.join(sorted(known))}")
     values: dict[str, Any] = {}
-    for key in ("title", "description", "placeholder"):
+    for key in ("title", "description", "placeholder", "language"):
         if key in raw:
             if not isinstance(raw[key], str) or not raw[key].strip():
                 raise _problem(f"'{key}' must be a non-empty string")

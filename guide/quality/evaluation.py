@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from guide.answer.records import Answer, relevance
+from guide.answer.records import Answer
+from guide.ask.gate import relevance
 from guide.errors import GuideError
 from guide.index import LoadedIndex
 
@@ -153,7 +154,8 @@ def evaluate(engine: Any, questions: Sequence[Question], k: int = 5) -> list[Out
 def _exempt(engine: Any, interpretation: Any) -> bool:
     """Whether relevance does not decide a refusal: a structured question about a named role is
     always answered, a question about a job the guides never mention always refused."""
-    return engine.always_answered(interpretation) or engine.unknown_subject(interpretation) is not None
+    gate = engine.gate
+    return gate.always_answered(interpretation) or gate.unknown_subject(engine.library, interpretation) is not None
 
 
 def relevance_outcomes(engine: Any, questions: Sequence[Question], k: int = 5) -> list[Outcome]:

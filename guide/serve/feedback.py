@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from guide.answer.records import Answer
-from guide.ask.interpret import content_words
+from guide.ask.lexicon import content_words
 
 KINDS = ("refused", "low-confidence", "thumbs-down", "thumbs-up")
 

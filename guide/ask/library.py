@@ -1,0 +1,58 @@
+"""One generation of the index with everything computed from it, built once and read by a whole question."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from guide.ask.lexicon import Lexicon
+from guide.ask.retrieval import Retriever
+from guide.config import Settings
+from guide.index import LoadedIndex
+from guide.language import Language
+
+EmbedMany = Callable[[Sequence[str]], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Library:
+    """One loaded index with what reads it: the retriever over it, the lexicon of its roles and
+    the embeddings of its roles' names.
+
+    It never changes; the engine swaps in a new one when the index is rebuilt, and a question
+    takes the library once and hands it down, so it is understood, refused or answered from one
+    generation from start to end.
+    """
+
+    index: LoadedIndex
+    retriever: Retriever
+    lexicon: Lexicon
+    # The roles' labels and aliases, and their embeddings (one row each), for the subject check.
+    role_names: tuple[str, ...] = ()
+    role_name_vectors: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 1), dtype=np.float32))
+
+    @property
+    def language(self) -> Language:
+        return self.lexicon.language
+
+    def closeness_to_roles(self, vector: np.ndarray) -> float:
+        """The cosine of an embedded phrase to the closest name or alias of a role."""
+        return float(np.max(self.role_name_vectors @ vector)) if len(self.role_names) else 0.0
+
+
+def open_library(
+    index: LoadedIndex, settings: Settings, embed_many: EmbedMany, known_words: Iterable[str] = ()
+) -> Library:
+    """The library of a loaded index: everything its questions need that depends on the generation."""
+    retrieval = settings.retrieval
+    if not retrieval.answer_material_only:
+        index = dataclasses.replace(index, spans=[dataclasses.replace(span, material=True) for span in index.spans])
+    lexicon = Lexicon(
+        index.documents.values(), index.collection, typo_tolerance=retrieval.typo_tolerance, english=known_words
+    )
+    names = tuple(sorted({name for doc in index.documents.values() for name in (doc.label, *doc.aliases)}))
+    vectors = embed_many(list(names)) if names else np.zeros((0, 1), dtype=np.float32)
+    return Library(index, Retriever(index, retrieval, lexicon.language), lexicon, names, vectors)
