@@ -6,7 +6,7 @@ import dataclasses
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -38,10 +38,11 @@ from guide.index.storage import (
     write_generation,
 )
 from guide.index.stores import index_parameters, store_class
-from guide.ingest.chunking import Chunk, Span, chunk_document, document_spans
-from guide.ingest.collection import COLLECTION_FILE, load_collection
-from guide.ingest.corpus import file_hashes, load_corpus
+from guide.ingest.chunking import Chunk, Span, chunk_reading, read_document
+from guide.ingest.collection import COLLECTION_FILE, Collection, load_collection
+from guide.ingest.corpus import Document, file_hashes, load_corpus
 from guide.ingest.material import mark_material
+from guide.language import load_language
 
 logger = logging.getLogger(__name__)
 
@@ -130,8 +131,7 @@ def build_index(
         report_progress("reading guides", 0.0)
         documents, skipped = load_corpus(settings.corpus_dir, skip_invalid=skip_invalid)
         collection = load_collection(settings.corpus_dir)
-        chunks = [chunk for doc in documents for chunk in chunk_document(doc, settings.chunking)]
-        spans = [span for doc in documents for span in mark_material(doc, document_spans(doc))]
+        chunks, spans, chunk_rows = _cut(documents, collection, settings)
         previous = None if force else Reusable.of(index_dir)
         model = settings.embedding.model
 
@@ -201,7 +201,10 @@ def build_index(
         report_progress("writing", 0.95)
         files = {
             "documents.jsonl": jsonl_bytes(dataclasses.asdict(doc) for doc in documents),
-            "chunks.jsonl": jsonl_bytes(_chunk_records(chunks, chunk_keys, spans)),
+            "chunks.jsonl": jsonl_bytes(
+                {**dataclasses.asdict(chunk), "key": key, "spans": list(rows)}
+                for chunk, key, rows in zip(chunks, chunk_keys, chunk_rows, strict=True)
+            ),
             "spans.jsonl": jsonl_bytes(dataclasses.asdict(span) for span in spans),
             "span_keys.json": json.dumps(span_keys).encode(),
             "chunk_vectors.npy": npy_bytes(chunk_vectors),
@@ -218,17 +221,20 @@ def build_index(
     return report
 
 
-def _chunk_records(chunks: list[Chunk], keys: list[str], spans: list[Span]) -> Iterator[dict[str, Any]]:
-    # Spans are in document order, so each chunk's spans form one contiguous run.
-    first_of_doc: dict[str, int] = {}
-    for position, span in enumerate(spans):
-        first_of_doc.setdefault(span.doc_id, position)
-    for chunk, key in zip(chunks, keys, strict=True):
-        position = first_of_doc[chunk.doc_id]
-        while position < len(spans) and spans[position].doc_id == chunk.doc_id and spans[position].end <= chunk.start:
-            position += 1
-        end = position
-        while end < len(spans) and spans[end].doc_id == chunk.doc_id and spans[end].start < chunk.end:
-            end += 1
-        first_of_doc[chunk.doc_id] = position
-        yield {**dataclasses.asdict(chunk), "key": key, "spans": [position, end]}
+def _cut(
+    documents: list[Document], collection: Collection, settings: Settings
+) -> tuple[list[Chunk], list[Span], list[tuple[int, int]]]:
+    """Every guide cut once into sentences (marked as answer material or not) and chunks, with the
+    rows of each chunk's sentences among all the sentences."""
+    language = load_language(collection.language)
+    chunks: list[Chunk] = []
+    spans: list[Span] = []
+    rows: list[tuple[int, int]] = []
+    for document in documents:
+        reading = read_document(document, language)
+        offset = len(spans)
+        spans.extend(mark_material(document, reading, language))
+        for chunk, (first, last) in chunk_reading(document, reading, settings.chunking):
+            chunks.append(chunk)
+            rows.append((offset + first, offset + last))
+    return chunks, spans, rows

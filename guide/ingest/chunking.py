@@ -7,28 +7,9 @@ from dataclasses import dataclass
 
 from guide.config import ChunkingSettings
 from guide.ingest.corpus import HEADING, Document
+from guide.language import DEFAULT, Language
 
 _LIST_MARKER = re.compile(r"^[ \t]*(?:[-*+]|\d{1,3}[.)])[ \t]+")
-# A sentence ends at . ! or ? followed by space and a capital, digit, quote or bracket.
-_SENTENCE_END = re.compile(r"[.!?][\"'”’)]*\s+(?=[A-Z0-9\"“‘(\[$£€])")
-_ABBREVIATIONS = {
-    "e.g",
-    "i.e",
-    "etc",
-    "vs",
-    "dr",
-    "mr",
-    "mrs",
-    "ms",
-    "prof",
-    "st",
-    "u.s",
-    "u.k",
-    "al",
-    "no",
-    "approx",
-    "fig",
-}
 
 
 @dataclass(frozen=True)
@@ -106,7 +87,9 @@ def split_sections(text: str) -> list[Section]:
     return [section for section in sections if text[section.start : section.end].strip()]
 
 
-def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+def split_sentences(
+    text: str, start: int = 0, end: int | None = None, language: Language = DEFAULT
+) -> list[tuple[int, int]]:
     """(start, end) spans of the sentences and list items in `text[start:end]`, whitespace trimmed."""
     end = len(text) if end is None else end
     spans: list[tuple[int, int]] = []
@@ -120,8 +103,8 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
         if not body.strip():
             continue
         cursor = 0
-        for boundary in _SENTENCE_END.finditer(body):
-            if _is_abbreviation(body, boundary.start()):
+        for boundary in language.SENTENCE_END.finditer(body):
+            if _is_abbreviation(body, boundary.start(), language):
                 continue
             _add_span(spans, body, cursor, boundary.end(), line_start + offset)
             cursor = boundary.end()
@@ -129,9 +112,9 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
     return spans
 
 
-def _is_abbreviation(body: str, dot: int) -> bool:
+def _is_abbreviation(body: str, dot: int, language: Language) -> bool:
     word = re.search(r"([A-Za-z.]+)$", body[:dot])
-    return bool(word) and word.group(1).lower().rstrip(".") in _ABBREVIATIONS
+    return bool(word) and word.group(1).lower().rstrip(".") in language.ABBREVIATIONS
 
 
 def _add_span(spans: list[tuple[int, int]], body: str, start: int, end: int, base: int) -> None:
@@ -151,42 +134,75 @@ def section_label(headings: tuple[str, ...]) -> str:
     return " > ".join(_LEADING_SYMBOLS.sub("", title) or title for title in shown)
 
 
-def document_spans(document: Document) -> list[Span]:
-    """Every sentence and list item of a guide, with the section it sits in."""
-    spans = []
-    for section in split_sections(document.text):
+@dataclass(frozen=True)
+class Reading:
+    """A guide cut once into sections and sentences, for everything the build makes of it."""
+
+    sections: tuple[Section, ...]
+    spans: tuple[Span, ...]  # every sentence and list item, in reading order
+    section_of: tuple[int, ...]  # per sentence, the position of its section in `sections`
+
+
+def read_document(document: Document, language: Language = DEFAULT) -> Reading:
+    """Every section of a guide and every sentence and list item of each, with the section it sits in."""
+    sections = split_sections(document.text)
+    spans: list[Span] = []
+    section_of: list[int] = []
+    for number, section in enumerate(sections):
         label = section_label(section.headings)
-        for start, end in split_sentences(document.text, section.start, section.end):
+        for start, end in split_sentences(document.text, section.start, section.end, language):
             spans.append(Span(document.doc_id, label, start, end, document.text[start:end]))
-    return spans
+            section_of.append(number)
+    return Reading(tuple(sections), tuple(spans), tuple(section_of))
 
 
-def chunk_document(document: Document, settings: ChunkingSettings | None = None) -> list[Chunk]:
-    """Pack each section's sentences into chunks of at most `max_chars` (a longer sentence stands alone).
+def document_spans(document: Document, language: Language = DEFAULT) -> list[Span]:
+    """Every sentence and list item of a guide, with the section it sits in."""
+    return list(read_document(document, language).spans)
+
+
+def chunk_reading(
+    document: Document, reading: Reading, settings: ChunkingSettings | None = None
+) -> list[tuple[Chunk, tuple[int, int]]]:
+    """Each section's sentences packed into chunks of at most `max_chars` (a longer sentence stands
+    alone), each with the rows of its sentences in `reading.spans` (first, last + 1).
 
     Consecutive chunks of a section share their last `overlap_sentences` sentences.
     """
     settings = settings or ChunkingSettings()
     max_chars = max(settings.max_chars, 1)
-    chunks: list[Chunk] = []
-    for section in split_sections(document.text):
-        sentences = split_sentences(document.text, section.start, section.end)
-        label = section_label(section.headings)
+    chunks: list[tuple[Chunk, tuple[int, int]]] = []
+    first_row = 0
+    while first_row < len(reading.spans):
+        # One section's sentences: a run of rows with the same section.
+        section = reading.section_of[first_row]
+        end_row = first_row
+        while end_row < len(reading.spans) and reading.section_of[end_row] == section:
+            end_row += 1
+        rows = reading.spans[first_row:end_row]
+        sentences = [(span.start, span.end) for span in rows]
         for first, last in _pack(sentences, max_chars, settings.overlap_sentences):
             start, end = sentences[first][0], sentences[last][1]
-            chunks.append(
-                Chunk(
-                    chunk_id=f"{document.doc_id}:{len(chunks)}",
-                    doc_id=document.doc_id,
-                    title=document.title,
-                    role=document.role,
-                    section=label,
-                    start=start,
-                    end=end,
-                    text=document.text[start:end],
-                )
+            chunk = Chunk(
+                chunk_id=f"{document.doc_id}:{len(chunks)}",
+                doc_id=document.doc_id,
+                title=document.title,
+                role=document.role,
+                section=rows[0].section,
+                start=start,
+                end=end,
+                text=document.text[start:end],
             )
+            chunks.append((chunk, (first_row + first, first_row + last + 1)))
+        first_row = end_row
     return chunks
+
+
+def chunk_document(
+    document: Document, settings: ChunkingSettings | None = None, language: Language = DEFAULT
+) -> list[Chunk]:
+    """The chunks of a guide (see `chunk_reading`)."""
+    return [chunk for chunk, _ in chunk_reading(document, read_document(document, language), settings)]
 
 
 def _pack(sentences: list[tuple[int, int]], max_chars: int, overlap: int) -> list[tuple[int, int]]:

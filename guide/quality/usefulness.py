@@ -310,7 +310,6 @@ def boilerplate_figures(labels: Sequence[dict[str, Any]]) -> dict[str, dict[str,
     A sentence is labelled boilerplate when it starts with one of its guide's labelled openings;
     the filter's verdict is the one `guide build` stores.
     """
-    from guide.ingest.chunking import document_spans
     from guide.ingest.corpus import read_guide
     from guide.ingest.material import mark_material
 
@@ -320,7 +319,7 @@ def boilerplate_figures(labels: Sequence[dict[str, Any]]) -> dict[str, dict[str,
         for name, openings in group["guides"].items():
             document = read_guide(group["corpus"] / name)
             wanted = [normalise(opening) for opening in openings]
-            for span in mark_material(document, document_spans(document)):
+            for span in mark_material(document):
                 labelled = any(normalise(span.text).startswith(opening) for opening in wanted)
                 flagged = not span.material
                 counts["sentences"] += 1
