@@ -471,151 +471,19 @@ def evaluate_command(
     wrong inheritance, false refusals, off-topic answered, answer length, and how confidence
     follows key-point recall; plus the answer-material filter's precision and recall.
     """
-    from guide.quality.evaluation import (
-        DEFAULT_SET,
-        Question,
-        evaluate,
-        load_question_set,
-        relevance_outcomes,
-        shortfalls,
-        summarise,
-    )
-    from guide.quality.evaluation import calibrate as calibrate_outcomes
-    from guide.quality.usefulness import (
-        DEFAULT_USEFULNESS_SET,
-        boilerplate_figures,
-        boilerplate_sample,
-        evaluate_usefulness,
-        format_usefulness,
-        load_boilerplate_labels,
-        load_usefulness_set,
-        summarise_usefulness,
-        usefulness_shortfalls,
-    )
+    from guide.quality.report import evaluation_lines, run_evaluation
 
     settings = _settings()
-    questions = load_question_set(question_set or DEFAULT_SET)
-    useful = [
-        item
-        for path in (useful_sets or (DEFAULT_USEFULNESS_SET,))
-        for item in load_usefulness_set(path)
-        if split == "all" or item.split == split
-    ]
-    labels = load_boilerplate_labels()
-    engine = _engine(settings)
-    outcomes = evaluate(engine, questions, k=k)
-    summary = summarise(outcomes)
-    useful_outcomes = evaluate_usefulness(engine, useful, boilerplate_sample(labels))
-    useful_summary = summarise_usefulness(useful_outcomes)
-    material = boilerplate_figures(labels)
-    failures = [
-        {"question": o.item.question, "history": list(o.item.history), "problems": o.problems}
-        for o in [*outcomes, *useful_outcomes]
-        if o.problems
-    ]
-    missed = shortfalls(summary) + usefulness_shortfalls(useful_summary)
-    as_questions = [Question(u.question, u.history, None, (), u.off_topic) for u in useful]
-    growth, grown_outcomes = (
-        _growth(settings, engine, extra_corpus, questions, useful, calibrate, k) if extra_corpus else (None, [])
+    report = run_evaluation(
+        settings, lambda: _engine(settings), question_set, useful_sets, split, extra_corpus, k, calibrate
     )
-    calibration = None
-    if calibrate:
-        calibration = calibrate_outcomes(outcomes + relevance_outcomes(engine, as_questions, k=k) + grown_outcomes)
     if as_json:
-        data: dict[str, Any] = {
-            "summary": summary,
-            "usefulness": useful_summary,
-            "answer_material": {
-                split_name: {key: value for key, value in figures.items() if key not in ("missed", "wrong")}
-                for split_name, figures in material.items()
-            },
-            "failures": failures,
-            "missed_targets": missed,
-        }
-        if growth is not None:
-            data["growth"] = {"base": growth.base, "grown": growth.grown}
-        if calibration is not None:
-            data["calibration"] = calibration
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        click.echo(json.dumps(report.data, indent=2, ensure_ascii=False))
     else:
-        click.echo(
-            f"{summary['questions']} questions: {summary['in_scope']} in scope ({summary['follow_ups']} follow-ups), {summary['out_of_scope']} out of scope"
-        )
-        rows = [
-            ("hit@1", summary["hit@1"]),
-            ("hit@3", summary["hit@3"]),
-            ("MRR", summary["mrr"]),
-            ("expected fact in answer", summary["fact_in_answer"]),
-            ("citations valid", summary["citations_valid"]),
-            ("out-of-scope refused", summary["out_of_scope_refused"]),
-            ("in-scope wrongly refused", summary["in_scope_refused"]),
-            ("confidence, right answers (mean)", summary["confidence_right_mean"]),
-            ("confidence, wrong answers (mean)", summary["confidence_wrong_mean"]),
-            ("confidence AUROC right vs wrong", summary["confidence_auroc"]),
-        ]
-        for name, value in rows:
-            click.echo(f"  {name:<34} {value:.3f}")
-        click.echo("")
-        for line in format_usefulness(useful_summary, f"Usefulness: {len(useful)} questions ({split})"):
+        for line in evaluation_lines(report, extra_corpus):
             click.echo(line)
-        click.echo("\nAnswer material (boilerplate found by the build, on the labelled sample):")
-        for split_name, figures in material.items():
-            click.echo(
-                f"  {split_name:<8} precision {figures['precision']:.3f}, recall {figures['recall']:.3f} "
-                f"({figures['tp'] + figures['fn']} boilerplate of {figures['sentences']} sentences)"
-            )
-        if growth is not None:
-            click.echo(f"\nWith the guides of {extra_corpus} added:")
-            for label, before, after in growth.rows():
-                click.echo(f"  {label:<34} {before:.3f} -> {after:.3f}")
-        for failure in failures:
-            turn = f"{' / '.join(failure['history'])} -> " if failure["history"] else ""
-            click.echo(f"\nFAIL {turn}{failure['question']}")
-            for problem in failure["problems"]:
-                click.echo(f"  - {problem}")
-        if calibration is not None:
-            click.echo("\nCalibration: " + ", ".join(f"{k}={v}" for k, v in calibration.items()))
-        click.echo("\nAll targets met." if not missed else "\nMissed targets: " + "; ".join(missed))
-    if check and missed:
+    if check and report.missed:
         sys.exit(1)
-
-
-def _growth(
-    settings: Settings, engine: Any, extra: Path, questions: Any, useful: Any, calibrate: bool, k: int
-) -> tuple[Any, list[Any]]:
-    """The figures of `growth_figures` from the corpus alone and with the guides of `extra` beside it,
-    and (for calibrating) the relevance outcomes of every question on the grown corpus."""
-    import dataclasses
-    import tempfile
-
-    from guide.engine import Engine
-    from guide.index import build_index
-    from guide.quality.usefulness import (
-        GrowthReport,
-        combined_corpus,
-        growth_figures,
-        load_usefulness_set,
-    )
-
-    extra_questions = extra / "questions.yaml"
-    grown_useful = [*useful, *(load_usefulness_set(extra_questions) if extra_questions.is_file() else [])]
-    with tempfile.TemporaryDirectory(prefix="guide-grow-") as folder:
-        corpus = combined_corpus(settings.corpus_dir, extra, Path(folder) / "corpus")
-        grown_settings = dataclasses.replace(settings, corpus_dir=corpus, index_dir=Path(folder) / "index")
-        build_index(grown_settings, engine.embedder)
-        grown = Engine.load(grown_settings, engine.embedder)
-        grown.ask("warm up")
-        report = GrowthReport(
-            growth_figures(engine, questions, useful, useful), growth_figures(grown, questions, grown_useful, useful)
-        )
-        outcomes = []
-        if calibrate:
-            from guide.quality.evaluation import Question, evaluate, relevance_outcomes
-
-            outcomes = evaluate(grown, questions, k=k) + relevance_outcomes(
-                grown, [Question(u.question, u.history, None, (), u.off_topic) for u in grown_useful], k=k
-            )
-        return report, outcomes
 
 
 @main.command()

@@ -47,10 +47,6 @@ class ExactStore:
     def describe(self) -> dict[str, Any]:
         return {"store": self.name, **self.parameters, "size": self.size, "dimension": self.dimension}
 
-    def add(self, vectors: np.ndarray, labels: Sequence[str]) -> None:
-        self._vectors = np.vstack([self._vectors, np.asarray(vectors, dtype=np.float32)])
-        self._labels.extend(labels)
-
     def search(self, queries: np.ndarray, k: int, labels: Sequence[str] = ()) -> tuple[np.ndarray, np.ndarray]:
         rows = self._labels.rows(labels) if labels else np.arange(self.size)
         scores, order = top_k(self.similarities(queries, rows).T, min(k, len(rows)))

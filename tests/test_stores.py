@@ -92,28 +92,6 @@ def test_similarities_are_exact_inner_products_of_the_rows_asked(kind):
     assert store.similarities(queries[0], []).shape == (0, 1)
 
 
-def test_added_rows_are_searched_with_their_labels(kind):
-    vectors = _vectors(60)
-    store = _build(kind, vectors[:40], ["phd"] * 40)
-    store.add(vectors[40:], ["lecturer"] * 20)
-    assert store.size == 60 and store.dimension == 32
-    _, rows = store.search(vectors[55], 1)
-    assert rows.tolist() == [[55]]
-    _, rows = store.search(vectors[:5], 3, labels=["lecturer"])
-    assert (rows >= 40).all()
-    assert np.allclose(store.similarities(vectors[50], [50]), [[1.0]], atol=1e-5)
-
-
-def test_rows_added_after_a_search_are_found_and_scored(kind):
-    vectors = _vectors(300)
-    store = _build(kind, vectors[:100], ["phd"] * 100)
-    store.search(vectors[0], 5)
-    store.add(vectors[100:], ["lecturer"] * 200)
-    _, rows = store.search(vectors[250], 1)
-    assert rows.tolist() == [[250]]
-    assert np.allclose(store.similarities(vectors[[3, 299]], [3, 299]).diagonal(), [1.0, 1.0], atol=1e-5)
-
-
 def test_an_exact_faiss_store_holds_its_vectors_once_after_a_search(tmp_path):
     import gc
     import weakref

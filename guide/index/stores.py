@@ -42,10 +42,6 @@ class VectorStore(Protocol):
         """A store over `vectors` (one row each) with one label per row."""
         ...
 
-    def add(self, vectors: np.ndarray, labels: Sequence[str]) -> None:
-        """Append rows; they get the next row numbers."""
-        ...
-
     def search(self, queries: np.ndarray, k: int, labels: Sequence[str] = ()) -> tuple[np.ndarray, np.ndarray]:
         """Scores and rows of the `k` nearest rows for each query row, best first, -1 padding.
 
@@ -133,8 +129,7 @@ class FaissStore:
     An exact store keeps the vectors it was given (memory-mapped when loaded) and builds its
     FAISS index on first search, so a collection that is only rescored (the sentences) never
     holds a second copy; once built, it reads the vectors from FAISS's own storage and lets the
-    given array go, so a searched collection is in memory once too. (`add` is for building: it
-    may move FAISS's storage, so it must not run during searches.) A filtered search is exact over the label's rows; in an HNSW store it
+    given array go, so a searched collection is in memory once too. A filtered search is exact over the label's rows; in an HNSW store it
     searches `filter_oversample` times deeper and falls back to exact over the label's rows when
     the graph returns too few.
     """
@@ -215,18 +210,6 @@ class FaissStore:
                     self._matrix = _storage(graph, self.dimension)
                     self._graph = graph
         return self._graph
-
-    def add(self, vectors: np.ndarray, labels: Sequence[str]) -> None:
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        if len(labels) != len(vectors):
-            raise ValueError(f"{len(vectors)} vectors but {len(labels)} labels")
-        if self._graph is not None:
-            self._graph.add(vectors)
-            if self._matrix is not None:  # an exact store reading FAISS's storage, which may have moved
-                self._matrix = _storage(self._graph, self.dimension)
-        elif self._matrix is not None:
-            self._matrix = np.vstack([self._matrix, vectors])
-        self._labels.extend(labels)
 
     def search(self, queries: np.ndarray, k: int, labels: Sequence[str] = ()) -> tuple[np.ndarray, np.ndarray]:
         queries = _rows(queries)
