@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -224,6 +225,18 @@ class Settings:
     compare: CompareSettings = field(default_factory=CompareSettings)
     feedback: FeedbackSettings = field(default_factory=FeedbackSettings)
     ui: UISettings = field(default_factory=UISettings)
+
+
+# Where a secret sits in a database URL or DSN: the password of a URL's user ("://user:pw@"), and
+# `password=` (or `passwd=`, `pwd=`, `sslpassword=`) in a query string or a key=value DSN.
+# (Bounded repeats keep the patterns linear over any text, such as a log line.)
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]{0,256}):[^@\s]{0,1024}@")
+_KEY_PASSWORD = re.compile(r"(?i)\b((?:ssl)?password|passwd|pwd)(\s*=\s*)(?:'(?:[^'\\]|\\.)*'?|[^\s&;]*)")
+
+
+def mask_secrets(text: str) -> str:
+    """`text` with every database password in it (URL, query string or key=value DSN) shown as ***."""
+    return _KEY_PASSWORD.sub(r"\1\2***", _URL_PASSWORD.sub(r"\1:***@", text))
 
 
 def load_settings(

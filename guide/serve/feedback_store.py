@@ -6,10 +6,15 @@ database (`postgresql://user@host:5432/guide`). Both go through SQLAlchemy Core 
 for PostgreSQL); the schema is created on first use.
 
 Records are never lost on the way: the app appends each one to a local spool file first (one
-write, fsync'd), and a background thread moves the spool into the database, emptying it only
-after the database has committed. While the database is down, records wait in the spool and
-are retried; a replica killed mid-way finds its spool on the next start. Every record carries
-an id, and inserting an id already stored does nothing, so a retry never duplicates.
+write, fsync'd), and a background thread moves the spool into the database, taking out of it
+only what the database has committed. An append never waits for the database: the drain holds
+the spool's lock only to read it and to cut off what was stored, never while inserting, and
+every connection and statement has a timeout. While the database is down, records wait in the
+spool and are retried; a replica killed mid-way finds its spool on the next start. Every record
+carries an id, and inserting an id already stored does nothing, so a retry never duplicates.
+
+A record the database cannot take (a malformed line of an older log, a hand-edited spool) is
+set aside in a `.rejected` file beside its source, with a warning, and the others flow on.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import math
 import os
 import threading
 import time
@@ -25,12 +31,18 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from guide.config import mask_secrets
 from guide.errors import GuideError
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_URL = "sqlite:///feedback.db"
 COLUMNS = ("id", "time", "kind", "question", "interpreted_as", "answer", "refused", "confidence", "citations", "origin")
+# How long connecting may take, and one statement run, before the database counts as down.
+CONNECT_SECONDS = 5
+STATEMENT_SECONDS = 15
+# Widths of the bounded columns (a longer value would be refused by PostgreSQL).
+WIDTHS = {"id": 64, "time": 40, "kind": 20, "origin": 200}
 
 
 class FeedbackUnavailable(GuideError):
@@ -75,19 +87,61 @@ def record_id(record: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(record, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:32]
 
 
+class RecordRefused(ValueError):
+    """A record that no database would store as it is (a wrong type, a value too long)."""
+
+
+def _text(record: dict[str, Any], key: str, default: str = "") -> str:
+    value = record.get(key)
+    if value is None:
+        value = default
+    if not isinstance(value, str):
+        raise RecordRefused(f"{key!r} must be text, not {type(value).__name__}")
+    if key in WIDTHS and len(value) > WIDTHS[key]:
+        raise RecordRefused(f"{key!r} is longer than {WIDTHS[key]} characters")
+    return value.replace("\x00", "")  # PostgreSQL's text cannot hold NUL
+
+
 def _row(record: dict[str, Any], origin: str) -> dict[str, Any]:
-    return {
-        "id": record_id(record),
-        "time": str(record.get("time", "")),
-        "kind": str(record["kind"]),
-        "question": str(record["question"]),
-        "interpreted_as": str(record.get("interpreted_as") or ""),
-        "answer": str(record.get("answer") or ""),
-        "refused": bool(record.get("refused", False)),
-        "confidence": float(record.get("confidence") or 0.0),
-        "citations": list(record.get("citations") or []),
-        "origin": str(record.get("origin") or origin),
-    }
+    """The table row of a record; `RecordRefused` says why there is none."""
+    if not isinstance(record, dict):
+        raise RecordRefused("a record must be a JSON object")
+    confidence = record.get("confidence") or 0.0
+    if isinstance(confidence, bool) or not isinstance(confidence, int | float) or not math.isfinite(confidence):
+        raise RecordRefused(f"'confidence' must be a number, not {confidence!r}")
+    citations = record.get("citations") or []
+    if not isinstance(citations, list) or not all(isinstance(citation, dict) for citation in citations):
+        raise RecordRefused("'citations' must be a list of objects")
+    refused = record.get("refused", False)
+    if not isinstance(refused, bool):
+        raise RecordRefused("'refused' must be true or false")
+    row = {key: _text(record, key) for key in ("time", "kind", "question", "interpreted_as", "answer")}
+    row.update(id=_text({"id": record_id(record)}, "id"), origin=_text(record, "origin", origin))
+    row.update(refused=refused, confidence=float(confidence), citations=citations)
+    return row
+
+
+def _rows(records: Sequence[dict[str, Any]], origin: str) -> tuple[list[dict[str, Any]], list[tuple[Any, str]]]:
+    """The rows of the records that can be stored, and the others with the reason."""
+    rows, refused = [], []
+    for record in records:
+        try:
+            rows.append(_row(record, origin))
+        except (RecordRefused, KeyError) as error:
+            refused.append((record, str(error)))
+    return rows, refused
+
+
+def set_aside(source: Path, refused: Sequence[tuple[Any, str]]) -> Path:
+    """Append records (or raw lines) that cannot be stored to `<source>.rejected`, with the reason, and say so."""
+    path = source.with_name(source.name + ".rejected")
+    lines = "".join(json.dumps({"reason": reason, "record": record}, ensure_ascii=False) + "\n" for record, reason in refused)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(lines)
+    logger.warning(
+        "%d feedback record(s) of %s cannot be stored (%s); set aside in %s", len(refused), source, refused[0][1], path
+    )
+    return path
 
 
 def driver_url(url: str) -> str:
@@ -99,13 +153,27 @@ def driver_url(url: str) -> str:
 
 
 def safe_url(url: str) -> str:
-    """The URL with any password hidden, for messages."""
-    from sqlalchemy.engine import make_url
+    """The URL with any password hidden (of its user, in its query, or in a key=value DSN), for messages."""
+    return mask_secrets(url)
 
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # an unparseable URL is reported as given, less what might be a secret
-        return url.split("@")[-1]
+
+def _connect_args(url: str) -> dict[str, Any]:
+    """Timeouts for connecting and for each statement, so that no wait on the database is unbounded."""
+    if url.startswith("postgresql"):
+        return {"connect_timeout": CONNECT_SECONDS, "options": f"-c statement_timeout={STATEMENT_SECONDS * 1000}"}
+    if url.startswith("sqlite"):
+        return {"timeout": CONNECT_SECONDS}  # how long to wait for another writer's lock
+    return {}
+
+
+def _refuses_the_data(error: Exception) -> bool:
+    """Whether the database refused the rows themselves (a value it cannot hold), not the connection."""
+    from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
+
+    if isinstance(error, DataError | IntegrityError):
+        return True
+    # Values that cannot even be sent (a bind parameter that will not convert).
+    return isinstance(error, StatementError) and not isinstance(error, DBAPIError)
 
 
 class FeedbackStore:
@@ -118,10 +186,13 @@ class FeedbackStore:
         self.url = url
         self.origin = origin
         try:
-            self._engine = create_engine(driver_url(url), pool_pre_ping=True)
-        except (ArgumentError, NoSuchModuleError, ValueError) as error:
+            target = driver_url(url)
+            self._engine = create_engine(
+                target, pool_pre_ping=True, pool_timeout=CONNECT_SECONDS, connect_args=_connect_args(target)
+            )
+        except (ArgumentError, NoSuchModuleError, ValueError, TypeError) as error:
             raise FeedbackUnavailable(
-                f"feedback.url {safe_url(url)!r} is not a database URL SQLAlchemy can open ({error}); "
+                f"feedback.url {safe_url(url)!r} is not a database URL SQLAlchemy can open ({mask_secrets(str(error))}); "
                 "use sqlite:///feedback.db or postgresql://user@host:5432/guide."
             ) from None
         self._metadata, self._feedback, self._imports = _tables()
@@ -141,7 +212,9 @@ class FeedbackStore:
             with self._engine.begin() as connection:
                 yield connection
         except SQLAlchemyError as error:
-            reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+            reason = mask_secrets(str(getattr(error, "orig", None) or error).strip().splitlines()[0])
+            if _refuses_the_data(error):
+                raise RecordRefused(reason) from None
             raise FeedbackUnavailable(f"The feedback database {safe_url(self.url)} cannot be used: {reason}") from None
 
     def _create_schema(self) -> None:
@@ -169,12 +242,34 @@ class FeedbackStore:
             raise FeedbackUnavailable(f"feedback.url must be a SQLite or PostgreSQL database, not {name}.")
         return insert(self._feedback).on_conflict_do_nothing(index_elements=["id"])
 
-    def add(self, records: Sequence[dict[str, Any]]) -> None:
-        """Store records (in one transaction); ids already stored are skipped."""
-        if not records:
-            return
-        with self._connection() as connection:
-            connection.execute(self._insert(), [_row(record, self.origin) for record in records])
+    def add(self, records: Sequence[dict[str, Any]]) -> list[tuple[Any, str]]:
+        """Store records (in one transaction); ids already stored are skipped.
+
+        Returns the records the database refused, with the reason (the others are stored).
+        Raises `FeedbackUnavailable` when the database cannot be used: nothing is stored then.
+        """
+        rows, refused = _rows(records, self.origin)
+        return refused + self._insert_rows(rows, records)
+
+    def _insert_rows(self, rows: list[dict[str, Any]], records: Sequence[Any]) -> list[tuple[Any, str]]:
+        if not rows:
+            return []
+        try:
+            with self._connection() as connection:
+                connection.execute(self._insert(), rows)
+            return []
+        except RecordRefused:
+            pass
+        # One row in the batch is refused by the database: store the others one by one.
+        refused = []
+        for row in rows:
+            try:
+                with self._connection() as connection:
+                    connection.execute(self._insert(), [row])
+            except RecordRefused as error:
+                original = next((r for r in records if isinstance(r, dict) and record_id(r) == row["id"]), row)
+                refused.append((original, str(error)))
+        return refused
 
     def records(self) -> list[dict[str, Any]]:
         """Every stored record, oldest first."""
@@ -185,7 +280,10 @@ class FeedbackStore:
             return [{column: row[column] for column in COLUMNS} for row in rows]
 
     def import_log(self, path: Path) -> int:
-        """Import the lines of a JSON Lines feedback log not imported before; how many records were new."""
+        """Import the lines of a JSON Lines feedback log not imported before; how many records were new.
+
+        Lines that cannot be stored are set aside in `<log>.rejected`; the rest is imported.
+        """
         from sqlalchemy import select
 
         from guide.serve.feedback import read_lines
@@ -196,16 +294,19 @@ class FeedbackStore:
         lines = read_lines(path)
         with self._connection() as connection:
             done = connection.execute(select(self._imports.c.lines).where(self._imports.c.path == key)).scalar()
-            fresh = lines[done or 0 :]
-            records = [record for record in fresh if record is not None]
-            before = len(self._ids(connection, [record_id(record) for record in records]))
-            if records:
-                connection.execute(self._insert(), [_row(record, self.origin) for record in records])
+        records = [record for record in lines[done or 0 :] if record is not None]
+        rows, refused = _rows(records, self.origin)
+        with self._connection() as connection:
+            before = len(self._ids(connection, [row["id"] for row in rows]))
+        refused += self._insert_rows(rows, records)
+        if refused:
+            set_aside(path, refused)
+        with self._connection() as connection:
             if done is None:
                 connection.execute(self._imports.insert().values(path=key, lines=len(lines)))
             else:
                 connection.execute(self._imports.update().where(self._imports.c.path == key).values(lines=len(lines)))
-        return len(records) - before
+        return len(rows) - before - (len(refused) - (len(records) - len(rows)))
 
     def _ids(self, connection: Any, ids: list[str]) -> set[str]:
         from sqlalchemy import select
@@ -228,54 +329,133 @@ class Spool:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[Any]:
+        """The spool file, opened unbuffered and locked; the one at its path even if a drain replaced it."""
         import fcntl
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a+b") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+        while True:
+            handle = self.path.open("a+b", buffering=0)
             try:
-                yield handle
+                fcntl.flock(handle, fcntl.LOCK_EX)
+                try:
+                    if _same_file(handle, self.path):
+                        yield handle
+                        return
+                finally:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
             finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+                handle.close()
 
     def append(self, record: dict[str, Any]) -> None:
+        """Add one record; a write that fails is undone and raises, so it never spoils the next one."""
         line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
         with self._locked() as handle:
-            handle.write(line)
-            handle.flush()
-            os.fsync(handle.fileno())
+            size = os.fstat(handle.fileno()).st_size
+            if size and os.pread(handle.fileno(), 1, size - 1) != b"\n":
+                line = b"\n" + line  # a write cut short by a crash: end its line first
+            try:
+                _write_all(handle.fileno(), line)
+                os.fsync(handle.fileno())
+            except OSError as error:
+                with contextlib.suppress(OSError):
+                    os.ftruncate(handle.fileno(), size)
+                raise FeedbackUnavailable(
+                    f"Feedback could not be written to {self.path}: {error.strerror or error}; free some disk space."
+                ) from None
 
     def pending(self) -> list[dict[str, Any]]:
         if not self.path.exists():
             return []
         with self._locked() as handle:
-            handle.seek(0)
-            return _parse(handle.read())
+            return _parse(_read_all(handle))[0]
+
+    @contextlib.contextmanager
+    def _draining(self) -> Iterator[None]:
+        """One drain at a time (appends do not wait for it)."""
+        import fcntl
+
+        with self.path.with_name(self.path.name + ".drain").open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def drain(self, store: FeedbackStore) -> int:
-        """Move the waiting records into `store`; they leave the spool only once stored."""
+        """Move the waiting records into `store`; they leave the spool only once stored.
+
+        The spool is locked only to read it and to cut off the lines stored, never while the
+        database works, so appends go on while it is slow or down.
+        """
         if not self.path.exists():
             return 0
+        with self._draining():
+            with self._locked() as handle:
+                data = _read_all(handle)
+            taken = data[: data.rfind(b"\n") + 1]  # whole lines; a fragment at the end stays
+            if not taken:
+                return 0
+            records, unreadable = _parse(taken)
+            refused = store.add(records) if records else []  # raises FeedbackUnavailable: the records stay
+            if unreadable or refused:
+                set_aside(self.path, [*((line, "not a feedback record") for line in unreadable), *refused])
+            self._cut(taken)
+        return len(records) - len(refused)
+
+    def _cut(self, taken: bytes) -> None:
+        """Take `taken` (the spool's first bytes, stored) out of the spool, keeping what was appended since."""
         with self._locked() as handle:
-            handle.seek(0)
-            records = _parse(handle.read())
-            if records:
-                store.add(records)  # raises FeedbackUnavailable: the records stay
-            handle.truncate(0)
-            handle.flush()
-            os.fsync(handle.fileno())
-        return len(records)
+            data = _read_all(handle)
+            rest = data[len(taken) :] if data.startswith(taken) else data
+            if not rest:
+                os.ftruncate(handle.fileno(), 0)
+                os.fsync(handle.fileno())
+                return
+            # Atomically: appenders waiting for the lock find the new file and write there.
+            temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+            with temporary.open("wb") as out:
+                out.write(rest)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temporary, self.path)
 
 
-def _parse(data: bytes) -> list[dict[str, Any]]:
-    records = []
+def _read_all(handle: Any) -> bytes:
+    handle.seek(0)
+    return handle.readall()
+
+
+def _same_file(handle: Any, path: Path) -> bool:
+    try:
+        return os.path.samestat(os.fstat(handle.fileno()), os.stat(path))
+    except FileNotFoundError:
+        return False
+
+
+def _write_all(descriptor: int, data: bytes) -> None:
+    written = 0
+    while written < len(data):
+        count = os.write(descriptor, data[written:])
+        if count == 0:
+            raise OSError(28, "No space left on device")
+        written += count
+
+
+def _parse(data: bytes) -> tuple[list[dict[str, Any]], list[str]]:
+    """The records of spool lines, and the lines that are not records (such as one cut short by a crash)."""
+    records, unreadable = [], []
     for line in data.decode("utf-8", errors="replace").splitlines():
-        # A line cut short by a crash mid-write is not a record; anything else is kept.
-        with contextlib.suppress(ValueError):
+        if not line.strip():
+            continue
+        try:
             record = json.loads(line)
-            if isinstance(record, dict) and "question" in record and "kind" in record:
-                records.append(record)
-    return records
+        except ValueError:
+            record = None
+        if isinstance(record, dict) and "question" in record and "kind" in record:
+            records.append(record)
+        else:
+            unreadable.append(line)
+    return records, unreadable
 
 
 class FeedbackWriter:
