@@ -135,6 +135,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--health-port", type=int, required=True, help="port of GET /ready and GET /live")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    from guide.config import SecretMask
+
+    SecretMask.install()  # a feedback URL's password never reaches the log
 
     from guide.index.embedding import offline_environment
 
