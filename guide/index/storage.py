@@ -231,11 +231,30 @@ def write_generation(
 
 
 def remove_leftovers(index_dir: Path) -> None:
-    """Delete staging folders of builds that were killed (the build lock is held here)."""
+    """Delete what killed builds left (the build lock is held here): staging folders, and whole
+    generations never made live (killed just before the switch), so that at most one build's
+    copy is ever left over.
+
+    Kept: the live generation and the one before it (a reader that resolved `CURRENT` just
+    before the last switch may still read it). Generations are named by build time, so the one
+    before is the newest older than the live one; the ones newer than it were never live. With
+    a damaged pointer nothing is deleted: which generation was good is not known.
+    """
     for leftover in index_dir.glob(".tmp-*"):
         shutil.rmtree(leftover, ignore_errors=True)
     with contextlib.suppress(FileNotFoundError):
         (index_dir / f".{POINTER}.tmp").unlink()
+    try:
+        live = current_generation(index_dir)
+    except IndexCorruptError:
+        return
+    if live is None or not live.is_dir():
+        return
+    older = sorted(path.name for path in index_dir.glob("gen-*") if path.name < live.name)
+    keep = {live.name, *older[-1:]}
+    for old in index_dir.glob("gen-*"):
+        if old.name not in keep:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def write_durably(path: Path, data: bytes) -> None:
