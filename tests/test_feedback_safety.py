@@ -86,7 +86,8 @@ def test_a_fragment_left_by_a_failed_write_does_not_swallow_the_next_record(tmp_
 
 FULL_DISK = """
 import resource, signal, sys
-from guide.serve.feedback_store import FeedbackUnavailable, Spool
+from guide.errors import GuideError
+from guide.serve.spool import Spool
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 spool = Spool(__import__("pathlib").Path(sys.argv[1]))
 record = {"id": "x", "kind": "refused", "question": "q" * 300}
@@ -96,7 +97,7 @@ for number in range(6):
     try:
         spool.append({**record, "id": str(number)})
         appended += 1
-    except FeedbackUnavailable as error:
+    except GuideError as error:
         failed += 1
         message = str(error)
 resource.setrlimit(resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
