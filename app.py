@@ -59,7 +59,7 @@ def record_feedback(settings: Settings, kind: str, answer) -> None:
         )
         writer.submit(feedback_record(kind, answer))
     except (GuideError, OSError) as error:
-        st.error(f"Feedback could not be recorded: {escape_markdown(str(error))}")
+        st.error(f"Feedback could not be recorded: {escape_markdown(public_message(str(error)))}")
 
 
 @st.cache_resource(show_spinner="Loading the index…")

@@ -90,3 +90,20 @@ def test_a_guide_of_many_sentences_on_one_line_builds_in_linear_time(tmp_path):
     assert '"spans": 11600' in result.stdout
     spans = split_sentences(sentence * 11_600)
     assert len(spans) == 11_600 and (sentence * 11_600)[slice(*spans[1])] == sentence.strip()
+
+
+def test_a_long_heading_like_line_is_read_in_linear_time():
+    """A heading line padded with 100,000 spaces: instant now, minutes when its tail was retried per character."""
+    import subprocess
+    import sys
+
+    from tests.helpers import ROOT
+
+    program = (
+        "from guide.ingest.chunking import split_sections\n"
+        "text = '# Title' + ' ' * 100_000 + 'end #\\n\\nBody text.\\n' + '## ' + '# ' * 100_000 + 'x\\n'\n"
+        "print([s.headings for s in split_sections(text)])\n"
+    )
+    result = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("[(")

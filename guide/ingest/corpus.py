@@ -19,7 +19,9 @@ GUIDE_SUFFIXES = (".md", ".markdown", ".txt")
 MAX_GUIDE_BYTES = 5 * 1024 * 1024
 ROLE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 # An ATX Markdown heading line: its level (the #s) and its title. The one definition of a heading.
-HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
+# (The title is greedy up to its last character that is not a space or '#': a lazy title before
+# `[ \t#]*$` would retry that tail at every character, quadratic on a long line of spaces.)
+HEADING = re.compile(r"^(#{1,6})[ \t]+((?:.*[^ \t#])?)[ \t#]*$")
 # Reference marks of encyclopedia-style text: "[2]", "[ 2 ]", "[3, 4]", "[5–7]", "[citation needed]".
 REFERENCE_MARK = re.compile(
     r"\s?\[\s*(?:\d+(?:\s*[,;–—-]\s*\d+)*|citation needed|(?:note|nb|n)\s*\d+)\s*\]", re.I
