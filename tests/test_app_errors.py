@@ -50,3 +50,13 @@ def test_a_non_utf8_pointer_shows_a_damaged_index_without_server_paths(fake_ship
     assert not at.exception
     shown = " ".join(error.value for error in at.error)
     assert "CURRENT is damaged" in shown and str(tmp_path) not in shown
+
+
+def test_a_pointer_damaged_while_serving_leaves_the_loaded_index_answering(fake_shipped_index, monkeypatch, tmp_path):
+    at = _run(monkeypatch, tmp_path, fake_shipped_index)
+    at.run()
+    at.chat_input[0].set_value("What GPA do PhD admits have?").run()
+    (tmp_path / "index" / "CURRENT").write_bytes(b"\xff\xfegen")
+    at.chat_input[0].set_value("How long is the tenure track?").run()
+    assert not at.exception and not at.error
+    assert len([m for m in at.chat_message if m.name == "assistant"]) == 2
