@@ -14,15 +14,13 @@ from typing import Any
 
 import click
 
-from guide.config import Settings, load_settings
+from guide.config import Settings, load_settings, mask_secrets
 from guide.errors import GuideError
 
 PORT = click.IntRange(1, 65535)
 
 
 def _fail(message: str, code: int = 1) -> None:
-    from guide.config import mask_secrets
-
     click.echo(f"Error: {mask_secrets(message)}", err=True)
     sys.exit(code)
 
