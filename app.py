@@ -11,6 +11,7 @@ from guide.index import index_status
 from guide.ingest.collection import Collection, load_collection
 from guide.render import answer_markdown, comparison_table, conversation_markdown, escape_markdown, passage_markdown
 from guide.serve.feedback import automatic_kind, feedback_record
+from guide.serve.visitor import public_message, unexpected_error
 
 BADGES = {
     "high": ("High confidence", "green"),
@@ -59,7 +60,7 @@ def record_feedback(settings: Settings, kind: str, answer) -> None:
         )
         writer.submit(feedback_record(kind, answer))
     except (GuideError, OSError) as error:
-        st.error(f"Feedback could not be recorded: {escape_markdown(str(error))}")
+        st.error(f"Feedback could not be recorded: {escape_markdown(public_message(str(error)))}")
 
 
 @st.cache_resource(show_spinner="Loading the index…")
@@ -93,7 +94,7 @@ def engine_or_error(settings: Settings):
         # A replica (`python -m guide.serve.replica`) loaded its engine before opening its port.
         engine = serving.preloaded(settings) or get_engine(str(settings.index_dir), settings.embedding.model, settings)
     except GuideError as error:
-        return None, str(error)
+        return None, public_message(str(error))
     # A build elsewhere (`guide build`, or another replica's maintainer) published a new index:
     # switch to it between questions, keeping the conversation.
     engine.refresh()
@@ -116,7 +117,7 @@ def rebuild(settings: Settings, engine) -> None:
         )
     except GuideError as error:
         bar.empty()
-        st.session_state.build_error = str(error)
+        st.session_state.build_error = public_message(str(error))
         return
     finally:
         lock.release()
@@ -294,7 +295,11 @@ with chat_tab:
         with st.chat_message("user"):
             st.markdown(escape_markdown(question) or "*(empty question)*")
         with st.chat_message("assistant"):
-            answer = engine.ask(question, history=history, k=k, roles=role_filter)
+            try:
+                answer = engine.ask(question, history=history, k=k, roles=role_filter)
+            except Exception as problem:  # a visitor sees an error id, never a traceback or a path
+                st.error(escape_markdown(unexpected_error(problem)))
+                st.stop()
             number = len(st.session_state.messages) + 1
             # Kept before it is drawn: a click on the drawn answer ("Open in guide", thumbs) starts
             # a new run that may cut this one short, and the answer must still be in the history.

@@ -164,7 +164,9 @@ def cluster_load(
     env = {"GUIDE_CORPUS_DIR": str(site / "corpus"), "GUIDE_INDEX_DIR": str(site / "index")}
     rows = []
     for replicas in sorted({r for r, _ in combinations}):
-        with Cluster(replicas=replicas, port=free_port(), env=env) as cluster:
+        # Every simulated visitor comes from 127.0.0.1: lift the per-address limits for them.
+        crowd = {"connections_per_address": 1000, "requests_per_second": 1000, "request_burst": 5000}
+        with Cluster(replicas=replicas, port=free_port(), env=env, **crowd) as cluster:
             asyncio.run(_load(cluster.url, 10 * replicas, 2))  # warm every replica up
             for wanted, sessions in combinations:
                 if wanted != replicas:

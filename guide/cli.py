@@ -14,12 +14,14 @@ from typing import Any
 
 import click
 
-from guide.config import Settings, load_settings
+from guide.config import Settings, load_settings, mask_secrets
 from guide.errors import GuideError
+
+PORT = click.IntRange(1, 65535)
 
 
 def _fail(message: str, code: int = 1) -> None:
-    click.echo(f"Error: {message}", err=True)
+    click.echo(f"Error: {mask_secrets(message)}", err=True)
     sys.exit(code)
 
 
@@ -370,28 +372,48 @@ def _print_answer(answer: Any) -> None:
 
 @main.command()
 @click.option("--replicas", type=click.IntRange(1, 16), default=2, show_default=True, help="How many app replicas.")
-@click.option("--port", type=int, default=8600, show_default=True, help="nginx's port on 127.0.0.1.")
+@click.option("--port", type=PORT, default=8600, show_default=True, help="nginx's port on 127.0.0.1.")
 @click.option(
     "--feedback-url",
     default=None,
     help="The replicas' feedback database [default: a private PostgreSQL started for them].",
 )
+@click.option(
+    "--connections-per-address",
+    type=click.IntRange(1, 10_000),
+    default=50,
+    show_default=True,
+    help="Connections one client address may hold at once (each browser tab holds one).",
+)
+@click.option("--secure-cookie", is_flag=True, help="Mark the session cookie Secure (for a site behind TLS).")
 @handles_errors
-def serve(replicas: int, port: int, feedback_url: str | None) -> None:
+def serve(
+    replicas: int, port: int, feedback_url: str | None, connections_per_address: int, secure_cookie: bool
+) -> None:
     """Serve many users on this machine: N replicas behind nginx, feedback in PostgreSQL.
 
     Everything listens on 127.0.0.1 and stops cleanly on Ctrl-C. The replicas share the index
     folder: publish a new index with `guide build` and each switches to it between questions.
     """
+    from guide.config import SecretMask
     from guide.serve.cluster import Cluster
+    from guide.serve.feedback_store import safe_url
 
+    SecretMask.install()
     settings = _settings()
     env = {"GUIDE_CORPUS_DIR": str(settings.corpus_dir.resolve()), "GUIDE_INDEX_DIR": str(settings.index_dir.resolve())}
-    cluster = Cluster(replicas=replicas, port=port, feedback_url=feedback_url, env=env)
+    cluster = Cluster(
+        replicas=replicas,
+        port=port,
+        feedback_url=feedback_url,
+        env=env,
+        connections_per_address=connections_per_address,
+        secure_cookie=secure_cookie,
+    )
     click.echo(f"Starting {replicas} replica(s), nginx{'' if feedback_url else ' and PostgreSQL'} …")
     cluster.start()
     click.echo(f"Serving on {cluster.url} ({', '.join(f'{r.name} on :{r.port}' for r in cluster.members)})")
-    click.echo(f"Feedback: {cluster.feedback_url}. Press Ctrl-C to stop.")
+    click.echo(f"Feedback: {safe_url(cluster.feedback_url or '')}. Press Ctrl-C to stop.")
     stop = threading.Event()
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, lambda *_: stop.set())
@@ -547,7 +569,7 @@ def gaps(feedback_file: Path | None, as_json: bool, limit: int) -> None:
 
 
 @main.command()
-@click.option("--port", type=int, default=8501, show_default=True, help="Port to serve the app on.")
+@click.option("--port", type=PORT, default=8501, show_default=True, help="Port to serve the app on.")
 @click.option(
     "--address",
     default="127.0.0.1",

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
+import math
 import os
+import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -226,6 +229,39 @@ class Settings:
     ui: UISettings = field(default_factory=UISettings)
 
 
+# Where a secret sits in a database URL or DSN: the password of a URL's user ("://user:pw@"), and
+# `password=` (or `passwd=`, `pwd=`, `sslpassword=`) in a query string or a key=value DSN.
+# (Bounded repeats keep the patterns linear over any text, such as a log line.)
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]{0,256}):[^@\s]{0,1024}@")
+_KEY_PASSWORD = re.compile(r"(?i)\b((?:ssl)?password|passwd|pwd)(\s*=\s*)(?:'(?:[^'\\]|\\.)*'?|[^\s&;]*)")
+
+
+def mask_secrets(text: str) -> str:
+    """`text` with every database password in it (URL, query string or key=value DSN) shown as ***."""
+    return _KEY_PASSWORD.sub(r"\1\2***", _URL_PASSWORD.sub(r"\1:***@", text))
+
+
+class SecretMask(logging.Filter):
+    """Masks database passwords in every log record that passes through a handler."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = mask_secrets(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+    @classmethod
+    def install(cls) -> None:
+        """Mask the records of every handler of the root logger (call after configuring logging)."""
+        root = logging.getLogger()
+        if not root.handlers:
+            logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+        for handler in root.handlers:
+            if not any(isinstance(f, cls) for f in handler.filters):
+                handler.addFilter(cls())
+
+
 def load_settings(
     config_file: str | Path | None = None,
     environ: dict[str, str] | None = None,
@@ -307,6 +343,9 @@ MINIMUMS = {
     "chunking.max_chars": 50,
     "embedding.batch_size": 1,
     "answer.max_sentences": 1,
+    "structure.max_groups": 1,
+    "index.hnsw_ef_construction": 1,
+    "index.hnsw_ef_search": 1,
     "answer.max_question_chars": 10,
     "index.hnsw_m": 4,
     "index.hnsw_filter_oversample": 1,
@@ -335,29 +374,59 @@ def _convert(key: str, current: Any, value: Any) -> Any:
 
 
 def _convert_type(key: str, current: Any, value: Any) -> Any:
+    """`value` as the setting's type. Text (from the environment or a flag) is parsed; a typed YAML
+    value must already be of the type: no silent 2.5 -> 2, true -> 1.0 or [a] -> "['a']"."""
     kind = type(current)
     try:
-        if isinstance(current, Path):
-            return Path(str(value))
+        if isinstance(current, Path) or kind is str:
+            if isinstance(value, bool) or not isinstance(value, str | int | float | Path):
+                raise ValueError
+            return Path(str(value)) if isinstance(current, Path) else str(value)
         if kind is bool:
             if isinstance(value, str) and value.lower() in {"true", "1", "yes", "on", "false", "0", "no", "off"}:
                 return value.lower() in {"true", "1", "yes", "on"}
             if isinstance(value, bool):
                 return value
             raise ValueError
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise ValueError
         if kind is int:
-            if isinstance(value, bool):
+            if isinstance(value, float) and not value.is_integer():
                 raise ValueError
-            converted = int(value)
+            converted = int(value.strip()) if isinstance(value, str) else int(value)
             if converted < 0:
                 raise ValueError
             return converted
         if kind is float:
-            return float(value)
+            converted = float(value)
+            if not math.isfinite(converted):
+                raise ValueError
+            return converted
         return str(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         expected = {bool: "true or false", int: "a whole number of 0 or more", float: "a number"}.get(kind, "text")
         raise ConfigError(f"Setting {key!r} must be {expected}; got {value!r}.") from None
+
+
+def load_yaml(text: str) -> Any:
+    """`yaml.safe_load`, but a mapping that names a key twice is an error (YAML would keep the last silently)."""
+    import yaml
+
+    class StrictLoader(yaml.SafeLoader):
+        def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+            seen = set()
+            for key_node, _ in node.value:
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=deep)
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"the key {key!r} appears twice; keep one", key_node.start_mark
+                    )
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    return yaml.load(text, Loader=StrictLoader)  # noqa: S506 (a SafeLoader)
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -367,8 +436,15 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise ConfigError(f"Cannot read the config file {path}: {error.strerror or error}.") from None
+    except UnicodeDecodeError as error:
+        line = error.object[: error.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path}:{line}: the config file is not UTF-8 text (bad byte 0x{error.object[error.start]:02x}); save it as UTF-8."
+        ) from None
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
+    except (ValueError, TypeError, OverflowError, RecursionError) as error:
+        raise ConfigError(f"{path}: the config file cannot be read ({error}).") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)

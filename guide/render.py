@@ -71,7 +71,9 @@ def passage_markdown(text: str, base: int = 0, highlights: Sequence[tuple[int, i
             start = position + item.end()
             out.append(f"- {_escape_with_highlights(line[item.end() :], start, highlights)}")
         elif line.strip():
-            out.append(_escape_with_highlights(line, position, highlights) + "\n")
+            # Without its indentation: four spaces would make a code block, which shows the escapes.
+            lead = len(line) - len(line.lstrip())
+            out.append(_escape_with_highlights(line[lead:], position + lead, highlights) + "\n")
         else:
             out.append("")
         position += len(line) + 1

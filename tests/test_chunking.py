@@ -68,3 +68,42 @@ def test_document_spans_cover_every_sentence():
     spans = document_spans(doc)
     assert [s.text for s in spans][:2] == ["Intro sentence one.", "Intro sentence two."]
     assert all(doc.text[s.start : s.end] == s.text for s in spans)
+
+
+def test_a_guide_of_many_sentences_on_one_line_builds_in_linear_time(tmp_path):
+    """About 1 MB on one line (11,600 sentences): seconds now, minutes when each dot rescanned the line."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.helpers import ROOT
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    sentence = "A lecturer in statistics teaches e.g. regression and supervises Dr. Smith's students. "
+    (corpus / "one-line.md").write_text("---\ntitle: One line\nrole: lecturer\n---\n" + sentence * 11_600 + "\n")
+    env = {**os.environ, "GUIDE_CORPUS_DIR": str(corpus), "GUIDE_INDEX_DIR": str(tmp_path / "index"), "GUIDE_MODEL": "fake"}
+    command = [sys.executable, "-m", "guide.cli", "build", "--json"]
+    # (A bound a hundred times the time it takes, so that the old quadratic split fails, not hangs.)
+    result = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert '"spans": 11600' in result.stdout
+    spans = split_sentences(sentence * 11_600)
+    assert len(spans) == 11_600 and (sentence * 11_600)[slice(*spans[1])] == sentence.strip()
+
+
+def test_a_long_heading_like_line_is_read_in_linear_time():
+    """A heading line padded with 100,000 spaces: instant now, minutes when its tail was retried per character."""
+    import subprocess
+    import sys
+
+    from tests.helpers import ROOT
+
+    program = (
+        "from guide.ingest.chunking import split_sections\n"
+        "text = '# Title' + ' ' * 100_000 + 'end #\\n\\nBody text.\\n' + '## ' + '# ' * 100_000 + 'x\\n'\n"
+        "print([s.headings for s in split_sections(text)])\n"
+    )
+    result = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("[(")

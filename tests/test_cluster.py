@@ -54,7 +54,9 @@ def cluster(shipped_index, tmp_path_factory):
         "GUIDE_INDEX_DIR": str(folder / "index"),
         "GUIDE_MODEL": shipped_index.embedding.model,
     }
-    with Cluster(replicas=2, port=free_port(), env=env) as running:
+    # Every session comes from 127.0.0.1: the per-address limits must allow them all.
+    loopback_crowd = {"connections_per_address": 1000, "requests_per_second": 1000, "request_burst": 5000}
+    with Cluster(replicas=2, port=free_port(), env=env, **loopback_crowd) as running:
         yield running, folder
 
 

@@ -134,3 +134,50 @@ def test_a_spool_left_by_a_killed_app_is_stored_by_the_next_one(tmp_path):
     writer = FeedbackWriter(FeedbackStore(url), spool.path, retry_seconds=0.2)
     assert writer.flush(10)
     assert [r["question"] for r in FeedbackStore(url).records()] == ["left behind"]
+
+
+def test_a_hung_database_times_out_and_an_odd_old_line_is_set_aside(postgres, tmp_path, monkeypatch):
+    """PostgreSQL stopped by SIGSTOP: connecting gives up after the timeout, and answers never wait."""
+    import os
+    import signal
+    import threading
+
+    from guide.serve import feedback_store
+
+    legacy = tmp_path / "feedback.jsonl"
+    legacy.write_text(json.dumps({**_record("too long an id"), "id": "x" * 65}) + "\n" + json.dumps(_record("fine")) + "\n")
+    store = FeedbackStore(postgres.url)
+    with store._connection() as connection:
+        store._metadata.drop_all(connection)
+    store.close()
+    store = FeedbackStore(postgres.url)
+    assert store.import_log(legacy) == 1
+    assert [r["question"] for r in store.records()] == ["fine"]
+    assert "too long an id" in (tmp_path / "feedback.jsonl.rejected").read_text()
+    store.close()
+
+    monkeypatch.setattr(feedback_store, "CONNECT_SECONDS", 2)
+    writer = FeedbackWriter(FeedbackStore(postgres.url), tmp_path / "spool.jsonl", retry_seconds=0.2)
+    outcome: list[object] = []
+    os.kill(postgres.pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        for number in range(5):
+            writer.submit(_record(f"while hung {number}", number=number))
+        submitted = time.monotonic() - started
+
+        def add() -> None:
+            try:
+                FeedbackStore(postgres.url).add([_record("direct")])
+                outcome.append("stored")
+            except FeedbackUnavailable as error:
+                outcome.append(str(error))
+
+        thread = threading.Thread(target=add, daemon=True)
+        thread.start()
+        thread.join(10)
+    finally:
+        os.kill(postgres.pid, signal.SIGCONT)
+    assert submitted < 1.0
+    assert outcome and "cannot be used" in str(outcome[0]), outcome
+    assert writer.flush(30), writer.last_error

@@ -26,7 +26,7 @@ from guide.index.storage import (
     current_generation,
     read_jsonl,
     read_npy,
-    verify,
+    verify_all,
 )
 from guide.index.stores import VectorStore, store_class
 from guide.ingest.chunking import Chunk, Span
@@ -162,19 +162,22 @@ def load_index(index_dir: Path, model: str | None = None) -> LoadedIndex:
             f"The index in {index_dir} was built with the model {manifest.get('model')!r}, "
             f"but the settings ask for {model!r}. {REBUILD_HINT}"
         )
-    for name, expected in manifest["checksums"].items():
-        verify(generation / name, expected)
-    documents = {
-        record["doc_id"]: Document(**{**record, "aliases": tuple(record["aliases"]), "hints": tuple(record["hints"])})
-        for record in read_jsonl(generation / "documents.jsonl")
-    }
-    chunk_records = read_jsonl(generation / "chunks.jsonl")
-    chunks = [Chunk(**{key: record[key] for key in _CHUNK_FIELDS}) for record in chunk_records]
-    spans = [Span(**record) for record in read_jsonl(generation / "spans.jsonl")]
-    labels = {
-        "chunks": [chunk.role for chunk in chunks],
-        "spans": [documents[span.doc_id].role for span in spans],
-    }
+    verify_all(generation, manifest, REQUIRED_FILES)
+    try:
+        documents = {
+            record["doc_id"]: Document(**{**record, "aliases": tuple(record["aliases"]), "hints": tuple(record["hints"])})
+            for record in read_jsonl(generation / "documents.jsonl")
+        }
+        chunk_records = read_jsonl(generation / "chunks.jsonl")
+        chunks = [Chunk(**{key: record[key] for key in _CHUNK_FIELDS}) for record in chunk_records]
+        spans = [Span(**record) for record in read_jsonl(generation / "spans.jsonl")]
+        labels = {
+            "chunks": [chunk.role for chunk in chunks],
+            "spans": [documents[span.doc_id].role for span in spans],
+        }
+        chunk_spans = [tuple(record["spans"]) for record in chunk_records]
+    except (KeyError, TypeError, AttributeError) as error:
+        raise IndexCorruptError(f"The records of the index in {generation} are damaged ({error!r}). {REBUILD_HINT}") from None
     stores = {}
     for collection, name in COLLECTIONS.items():
         described = manifest["stores"][collection]
@@ -185,7 +188,7 @@ def load_index(index_dir: Path, model: str | None = None) -> LoadedIndex:
             # searched); span vectors are read whole, as every question scores all of them.
             vectors = read_npy(generation / f"{name}.npy", mmap=collection == "chunks")
             stores[collection] = store.load(generation, name, vectors, labels[collection], parameters)
-        except (RuntimeError, ValueError, KeyError, ConfigError) as error:
+        except (RuntimeError, ValueError, KeyError, TypeError, AttributeError, ConfigError) as error:
             raise IndexCorruptError(
                 f"The vector store of {collection} in {generation} cannot be read ({error}). {REBUILD_HINT}"
             ) from None
@@ -197,20 +200,30 @@ def load_index(index_dir: Path, model: str | None = None) -> LoadedIndex:
         documents=documents,
         chunks=chunks,
         spans=spans,
-        chunk_spans=[tuple(record["spans"]) for record in chunk_records],
+        chunk_spans=chunk_spans,
         chunk_store=stores["chunks"],
         span_store=stores["spans"],
     )
 
 
 _CHUNK_FIELDS = [f.name for f in dataclasses.fields(Chunk)]
+# The files every generation holds, whose checksums its manifest must list.
+REQUIRED_FILES = (
+    "documents.jsonl", "chunks.jsonl", "spans.jsonl", "span_keys.json", "chunk_vectors.npy", "span_vectors.npy"
+)
 
 
 def index_status(settings: Settings) -> IndexStatus:
-    """Compare the live index's manifest with the corpus files and current settings."""
+    """Compare the live index's manifest with the corpus files and current settings.
+
+    The index's files are checked against their checksums, as loading checks them: a damaged
+    index is reported as such (`error`), never as fresh.
+    """
     try:
         generation = current_generation(settings.index_dir)
         manifest = read_manifest(generation) if generation else None
+        if generation is not None and manifest is not None:
+            verify_all(generation, manifest, REQUIRED_FILES)
     except IndexCorruptError as error:
         return IndexStatus(True, False, None, [], [], [], [str(error)], error=str(error))
     if manifest is None:

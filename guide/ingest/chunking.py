@@ -112,9 +112,19 @@ def split_sentences(
     return spans
 
 
+_WORD_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz.")
+
+
 def _is_abbreviation(body: str, dot: int, language: Language) -> bool:
-    word = re.search(r"([A-Za-z.]+)$", body[:dot])
-    return bool(word) and word.group(1).lower().rstrip(".") in language.ABBREVIATIONS
+    """Whether the letters and dots right before `body[dot]` are an abbreviation ("e.g", "Dr").
+
+    Walks back from the dot instead of searching the text before it, so a line of many
+    sentences costs linear time (the runs walked are disjoint: a boundary needs whitespace).
+    """
+    start = dot
+    while start > 0 and body[start - 1] in _WORD_CHARACTERS:
+        start -= 1
+    return start < dot and body[start:dot].lower().rstrip(".") in language.ABBREVIATIONS
 
 
 def _add_span(spans: list[tuple[int, int]], body: str, start: int, end: int, base: int) -> None:

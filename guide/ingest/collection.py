@@ -170,10 +170,15 @@ def parse_collection(text: str) -> Collection:
     """Parse the text of a collection file (pure; raises `CorpusError` naming the key)."""
     import yaml
 
+    from guide.config import load_yaml
+    from guide.ingest.corpus import without_controls
+
     try:
-        raw = yaml.safe_load(text) or {}
+        raw = without_controls(load_yaml(text) or {})
     except yaml.YAMLError as error:
         raise _problem(f"not valid YAML ({getattr(error, 'problem', None) or error})") from None
+    except (ValueError, TypeError, OverflowError, RecursionError) as error:
+        raise _problem(f"cannot be read ({error})") from None
     if not isinstance(raw, dict):
         raise _problem("must be a mapping of keys to values")
     known = {"title", "description", "placeholder", "starters", "field", "expansions", "facets", "language"}

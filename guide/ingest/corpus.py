@@ -19,7 +19,9 @@ GUIDE_SUFFIXES = (".md", ".markdown", ".txt")
 MAX_GUIDE_BYTES = 5 * 1024 * 1024
 ROLE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 # An ATX Markdown heading line: its level (the #s) and its title. The one definition of a heading.
-HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
+# (The title is greedy up to its last character that is not a space or '#': a lazy title before
+# `[ \t#]*$` would retry that tail at every character, quadratic on a long line of spaces.)
+HEADING = re.compile(r"^(#{1,6})[ \t]+((?:.*[^ \t#])?)[ \t#]*$")
 # Reference marks of encyclopedia-style text: "[2]", "[ 2 ]", "[3, 4]", "[5–7]", "[citation needed]".
 REFERENCE_MARK = re.compile(
     r"\s?\[\s*(?:\d+(?:\s*[,;–—-]\s*\d+)*|citation needed|(?:note|nb|n)\s*\d+)\s*\]", re.I
@@ -81,6 +83,8 @@ def parse_front_matter(text: str) -> tuple[dict[str, Any], str, int]:
     """
     import yaml
 
+    from guide.config import load_yaml
+
     if text.startswith("\ufeff"):
         text = text[1:]
     lines = text.split("\n")
@@ -93,7 +97,7 @@ def parse_front_matter(text: str) -> tuple[dict[str, Any], str, int]:
         raise ParseError("front matter starts with '---' but has no closing '---' line", line=1)
     block = "\n".join(lines[1:end])
     try:
-        meta = yaml.safe_load(block) if block.strip() else {}
+        meta = load_yaml(block) if block.strip() else {}
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
@@ -106,7 +110,30 @@ def parse_front_matter(text: str) -> tuple[dict[str, Any], str, int]:
     if not isinstance(meta, dict):
         raise ParseError(f"front matter must be a mapping of keys to values, not {type(meta).__name__}", line=2)
     body = "\n".join(lines[end + 1 :])
-    return meta, body, end + 1
+    # YAML's escapes ("\e[31m", "\x07") make control characters the file itself does not hold.
+    return without_controls(meta), body, end + 1
+
+
+def without_controls(value: Any) -> Any:
+    """`value` (text, or lists and mappings of it) without terminal escape sequences and control characters."""
+    if isinstance(value, str):
+        return _CONTROL.sub("", value)
+    if isinstance(value, list):
+        return [without_controls(item) for item in value]
+    if isinstance(value, dict):
+        return {without_controls(key): without_controls(item) for key, item in value.items()}
+    return value
+
+
+def _text_problem(key: str, value: Any) -> str | None:
+    """Why a front-matter value cannot stand for text: YAML read `yes` as true and `1.10` as 1.1."""
+    if isinstance(value, bool):
+        return f"front matter key {key!r} must be text, not true or false; write it in quotes"
+    if isinstance(value, float):
+        return f"front matter key {key!r} must be text, not the number {value!r}; write it in quotes"
+    if not isinstance(value, str | int):
+        return f"front matter key {key!r} must be text, not {type(value).__name__}"
+    return None
 
 
 def plain_text_to_markdown(text: str) -> str:
@@ -154,10 +181,8 @@ def parse_guide(text: str, path: str) -> Document:
         if "title" not in meta:
             meta["title"] = _first_heading(body) or stem.replace("-", " ").replace("_", " ").title()
     for key in ("title", "role", "source", "summary", "id", "label"):
-        if key in meta and not isinstance(meta[key], str | int | float):
-            raise ParseError(
-                f"front matter key {key!r} must be text, not {type(meta[key]).__name__}", line=_key_line(text, key)
-            )
+        if key in meta and (problem := _text_problem(key, meta[key])):
+            raise ParseError(problem, line=_key_line(text, key))
     title = str(meta["title"]).strip()
     if not title:
         raise ParseError("the guide has an empty title", line=_key_line(text, "title"))
@@ -200,7 +225,7 @@ def _phrases(meta: dict[str, Any], key: str, text: str) -> tuple[str, ...]:
     """A front-matter list of words or phrases (a single string is a list of one)."""
     value = meta.get(key, [])
     values = [value] if isinstance(value, str) else value
-    if not isinstance(values, list) or not all(isinstance(v, str | int | float) and str(v).strip() for v in values):
+    if not isinstance(values, list) or not all(_text_problem(key, v) is None and str(v).strip() for v in values):
         raise ParseError(
             f"front matter key {key!r} must be a list of words or phrases, such as [doctorate, doctoral]",
             line=_key_line(text, key),
@@ -232,11 +257,34 @@ def guide_files(corpus_dir: Path) -> list[Path]:
     """The guide files of a corpus folder, sorted; hidden and editor backup files are left out."""
     if not corpus_dir.is_dir():
         return []
-    return sorted(
+    found = sorted(
         path
         for path in corpus_dir.iterdir()
         if path.suffix.lower() in GUIDE_SUFFIXES and not path.name.startswith((".", "~", "#")) and not path.is_dir()
     )
+    return _without_second_names(found)
+
+
+def _without_second_names(paths: list[Path]) -> list[Path]:
+    """Leave out a link to a guide the folder lists under its own name: read once, it is one guide."""
+    targets: dict[Path, Path | None] = {}
+    for path in paths:
+        try:
+            targets[path] = path.resolve(strict=True)
+        except (OSError, RuntimeError):
+            targets[path] = None  # a broken link stays: reading it says what is wrong
+    chosen: dict[Path, Path] = {}
+    for path, target in targets.items():
+        # The file itself wins over links to it; between links, the first name.
+        if target is not None and (target not in chosen or (chosen[target].is_symlink() and not path.is_symlink())):
+            chosen[target] = path
+    kept = []
+    for path, target in targets.items():
+        if target is None or chosen[target] == path:
+            kept.append(path)
+        else:
+            logger.info("%s links to %s, which is read already; it is not indexed twice", path.name, chosen[target].name)
+    return kept
 
 
 def file_hashes(corpus_dir: Path) -> dict[str, str]:

@@ -156,6 +156,13 @@ class Cluster:
     env: dict[str, str] = field(default_factory=dict)
     # Seconds between a replica's death and its restart (a supervisor's restart delay).
     restart_delay: float = 1.0
+    # What one client address may use of nginx: connections at once, requests a second and their
+    # burst (a Streamlit page load fetches a few dozen files at once).
+    connections_per_address: int = 50
+    requests_per_second: int = 30
+    request_burst: int = 200
+    # Mark the session cookie Secure (for a site behind TLS).
+    secure_cookie: bool = False
     folder: Path | None = None
     members: list[Replica] = field(default_factory=list)
     postgres: PostgresServer | None = None
@@ -237,6 +244,10 @@ class Cluster:
             .replace("@USER@", user)
             .replace("@SERVERS@", servers)
             .replace("@LISTEN@", f"127.0.0.1:{self.port}")
+            .replace("@CONNECTIONS@", str(self.connections_per_address))
+            .replace("@RATE@", str(self.requests_per_second))
+            .replace("@BURST@", str(self.request_burst))
+            .replace("@SECURE@", "; Secure" if self.secure_cookie else "")
         )
         (prefix / "nginx.conf").write_text(config, encoding="utf-8")
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"

@@ -6,10 +6,15 @@ database (`postgresql://user@host:5432/guide`). Both go through SQLAlchemy Core 
 for PostgreSQL); the schema is created on first use.
 
 Records are never lost on the way: the app appends each one to a local spool file first (one
-write, fsync'd), and a background thread moves the spool into the database, emptying it only
-after the database has committed. While the database is down, records wait in the spool and
-are retried; a replica killed mid-way finds its spool on the next start. Every record carries
-an id, and inserting an id already stored does nothing, so a retry never duplicates.
+write, fsync'd), and a background thread moves the spool into the database, taking out of it
+only what the database has committed. An append never waits for the database: the drain holds
+the spool's lock only to read it and to cut off what was stored, never while inserting, and
+every connection and statement has a timeout. While the database is down, records wait in the
+spool and are retried; a replica killed mid-way finds its spool on the next start. Every record
+carries an id, and inserting an id already stored does nothing, so a retry never duplicates.
+
+A record the database cannot take (a malformed line of an older log, a hand-edited spool) is
+set aside in a `.rejected` file beside its source, with a warning, and the others flow on.
 """
 
 from __future__ import annotations
@@ -18,19 +23,26 @@ import contextlib
 import hashlib
 import json
 import logging
-import os
+import math
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from guide.config import mask_secrets
 from guide.errors import GuideError
+from guide.serve.spool import Spool, set_aside
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_URL = "sqlite:///feedback.db"
 COLUMNS = ("id", "time", "kind", "question", "interpreted_as", "answer", "refused", "confidence", "citations", "origin")
+# How long connecting may take, and one statement run, before the database counts as down.
+CONNECT_SECONDS = 5
+STATEMENT_SECONDS = 15
+# Widths of the bounded columns (a longer value would be refused by PostgreSQL).
+WIDTHS = {"id": 64, "time": 40, "kind": 20, "origin": 200}
 
 
 class FeedbackUnavailable(GuideError):
@@ -75,19 +87,49 @@ def record_id(record: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(record, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:32]
 
 
+class RecordRefused(ValueError):
+    """A record that no database would store as it is (a wrong type, a value too long)."""
+
+
+def _text(record: dict[str, Any], key: str, default: str = "") -> str:
+    value = record.get(key)
+    if value is None:
+        value = default
+    if not isinstance(value, str):
+        raise RecordRefused(f"{key!r} must be text, not {type(value).__name__}")
+    if key in WIDTHS and len(value) > WIDTHS[key]:
+        raise RecordRefused(f"{key!r} is longer than {WIDTHS[key]} characters")
+    return value.replace("\x00", "")  # PostgreSQL's text cannot hold NUL
+
+
 def _row(record: dict[str, Any], origin: str) -> dict[str, Any]:
-    return {
-        "id": record_id(record),
-        "time": str(record.get("time", "")),
-        "kind": str(record["kind"]),
-        "question": str(record["question"]),
-        "interpreted_as": str(record.get("interpreted_as") or ""),
-        "answer": str(record.get("answer") or ""),
-        "refused": bool(record.get("refused", False)),
-        "confidence": float(record.get("confidence") or 0.0),
-        "citations": list(record.get("citations") or []),
-        "origin": str(record.get("origin") or origin),
-    }
+    """The table row of a record; `RecordRefused` says why there is none."""
+    if not isinstance(record, dict):
+        raise RecordRefused("a record must be a JSON object")
+    confidence = record.get("confidence") or 0.0
+    if isinstance(confidence, bool) or not isinstance(confidence, int | float) or not math.isfinite(confidence):
+        raise RecordRefused(f"'confidence' must be a number, not {confidence!r}")
+    citations = record.get("citations") or []
+    if not isinstance(citations, list) or not all(isinstance(citation, dict) for citation in citations):
+        raise RecordRefused("'citations' must be a list of objects")
+    refused = record.get("refused", False)
+    if not isinstance(refused, bool):
+        raise RecordRefused("'refused' must be true or false")
+    row = {key: _text(record, key) for key in ("time", "kind", "question", "interpreted_as", "answer")}
+    row.update(id=_text({"id": record_id(record)}, "id"), origin=_text(record, "origin", origin))
+    row.update(refused=refused, confidence=float(confidence), citations=citations)
+    return row
+
+
+def _rows(records: Sequence[dict[str, Any]], origin: str) -> tuple[list[dict[str, Any]], list[tuple[Any, str]]]:
+    """The rows of the records that can be stored, and the others with the reason."""
+    rows, refused = [], []
+    for record in records:
+        try:
+            rows.append(_row(record, origin))
+        except (RecordRefused, KeyError) as error:
+            refused.append((record, str(error)))
+    return rows, refused
 
 
 def driver_url(url: str) -> str:
@@ -99,13 +141,27 @@ def driver_url(url: str) -> str:
 
 
 def safe_url(url: str) -> str:
-    """The URL with any password hidden, for messages."""
-    from sqlalchemy.engine import make_url
+    """The URL with any password hidden (of its user, in its query, or in a key=value DSN), for messages."""
+    return mask_secrets(url)
 
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # an unparseable URL is reported as given, less what might be a secret
-        return url.split("@")[-1]
+
+def _connect_args(url: str) -> dict[str, Any]:
+    """Timeouts for connecting and for each statement, so that no wait on the database is unbounded."""
+    if url.startswith("postgresql"):
+        return {"connect_timeout": CONNECT_SECONDS, "options": f"-c statement_timeout={STATEMENT_SECONDS * 1000}"}
+    if url.startswith("sqlite"):
+        return {"timeout": CONNECT_SECONDS}  # how long to wait for another writer's lock
+    return {}
+
+
+def _refuses_the_data(error: Exception) -> bool:
+    """Whether the database refused the rows themselves (a value it cannot hold), not the connection."""
+    from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
+
+    if isinstance(error, DataError | IntegrityError):
+        return True
+    # Values that cannot even be sent (a bind parameter that will not convert).
+    return isinstance(error, StatementError) and not isinstance(error, DBAPIError)
 
 
 class FeedbackStore:
@@ -118,10 +174,13 @@ class FeedbackStore:
         self.url = url
         self.origin = origin
         try:
-            self._engine = create_engine(driver_url(url), pool_pre_ping=True)
-        except (ArgumentError, NoSuchModuleError, ValueError) as error:
+            target = driver_url(url)
+            self._engine = create_engine(
+                target, pool_pre_ping=True, pool_timeout=CONNECT_SECONDS, connect_args=_connect_args(target)
+            )
+        except (ArgumentError, NoSuchModuleError, ValueError, TypeError) as error:
             raise FeedbackUnavailable(
-                f"feedback.url {safe_url(url)!r} is not a database URL SQLAlchemy can open ({error}); "
+                f"feedback.url {safe_url(url)!r} is not a database URL SQLAlchemy can open ({mask_secrets(str(error))}); "
                 "use sqlite:///feedback.db or postgresql://user@host:5432/guide."
             ) from None
         self._metadata, self._feedback, self._imports = _tables()
@@ -141,7 +200,9 @@ class FeedbackStore:
             with self._engine.begin() as connection:
                 yield connection
         except SQLAlchemyError as error:
-            reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+            reason = mask_secrets(str(getattr(error, "orig", None) or error).strip().splitlines()[0])
+            if _refuses_the_data(error):
+                raise RecordRefused(reason) from None
             raise FeedbackUnavailable(f"The feedback database {safe_url(self.url)} cannot be used: {reason}") from None
 
     def _create_schema(self) -> None:
@@ -169,12 +230,34 @@ class FeedbackStore:
             raise FeedbackUnavailable(f"feedback.url must be a SQLite or PostgreSQL database, not {name}.")
         return insert(self._feedback).on_conflict_do_nothing(index_elements=["id"])
 
-    def add(self, records: Sequence[dict[str, Any]]) -> None:
-        """Store records (in one transaction); ids already stored are skipped."""
-        if not records:
-            return
-        with self._connection() as connection:
-            connection.execute(self._insert(), [_row(record, self.origin) for record in records])
+    def add(self, records: Sequence[dict[str, Any]]) -> list[tuple[Any, str]]:
+        """Store records (in one transaction); ids already stored are skipped.
+
+        Returns the records the database refused, with the reason (the others are stored).
+        Raises `FeedbackUnavailable` when the database cannot be used: nothing is stored then.
+        """
+        rows, refused = _rows(records, self.origin)
+        return refused + self._insert_rows(rows, records)
+
+    def _insert_rows(self, rows: list[dict[str, Any]], records: Sequence[Any]) -> list[tuple[Any, str]]:
+        if not rows:
+            return []
+        try:
+            with self._connection() as connection:
+                connection.execute(self._insert(), rows)
+            return []
+        except RecordRefused:
+            pass
+        # One row in the batch is refused by the database: store the others one by one.
+        refused = []
+        for row in rows:
+            try:
+                with self._connection() as connection:
+                    connection.execute(self._insert(), [row])
+            except RecordRefused as error:
+                original = next((r for r in records if isinstance(r, dict) and record_id(r) == row["id"]), row)
+                refused.append((original, str(error)))
+        return refused
 
     def records(self) -> list[dict[str, Any]]:
         """Every stored record, oldest first."""
@@ -185,7 +268,10 @@ class FeedbackStore:
             return [{column: row[column] for column in COLUMNS} for row in rows]
 
     def import_log(self, path: Path) -> int:
-        """Import the lines of a JSON Lines feedback log not imported before; how many records were new."""
+        """Import the lines of a JSON Lines feedback log not imported before; how many records were new.
+
+        Lines that cannot be stored are set aside in `<log>.rejected`; the rest is imported.
+        """
         from sqlalchemy import select
 
         from guide.serve.feedback import read_lines
@@ -196,16 +282,19 @@ class FeedbackStore:
         lines = read_lines(path)
         with self._connection() as connection:
             done = connection.execute(select(self._imports.c.lines).where(self._imports.c.path == key)).scalar()
-            fresh = lines[done or 0 :]
-            records = [record for record in fresh if record is not None]
-            before = len(self._ids(connection, [record_id(record) for record in records]))
-            if records:
-                connection.execute(self._insert(), [_row(record, self.origin) for record in records])
+        records = [record for record in lines[done or 0 :] if record is not None]
+        rows, refused = _rows(records, self.origin)
+        with self._connection() as connection:
+            before = len(self._ids(connection, [row["id"] for row in rows]))
+        refused += self._insert_rows(rows, records)
+        if refused:
+            set_aside(path, refused)
+        with self._connection() as connection:
             if done is None:
                 connection.execute(self._imports.insert().values(path=key, lines=len(lines)))
             else:
                 connection.execute(self._imports.update().where(self._imports.c.path == key).values(lines=len(lines)))
-        return len(records) - before
+        return len(rows) - before - (len(refused) - (len(records) - len(rows)))
 
     def _ids(self, connection: Any, ids: list[str]) -> set[str]:
         from sqlalchemy import select
@@ -218,64 +307,6 @@ class FeedbackStore:
 
     def close(self) -> None:
         self._engine.dispose()
-
-
-class Spool:
-    """Records waiting for the database, in a local JSON Lines file (locked, fsync'd)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[Any]:
-        import fcntl
-
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a+b") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield handle
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-
-    def append(self, record: dict[str, Any]) -> None:
-        line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
-        with self._locked() as handle:
-            handle.write(line)
-            handle.flush()
-            os.fsync(handle.fileno())
-
-    def pending(self) -> list[dict[str, Any]]:
-        if not self.path.exists():
-            return []
-        with self._locked() as handle:
-            handle.seek(0)
-            return _parse(handle.read())
-
-    def drain(self, store: FeedbackStore) -> int:
-        """Move the waiting records into `store`; they leave the spool only once stored."""
-        if not self.path.exists():
-            return 0
-        with self._locked() as handle:
-            handle.seek(0)
-            records = _parse(handle.read())
-            if records:
-                store.add(records)  # raises FeedbackUnavailable: the records stay
-            handle.truncate(0)
-            handle.flush()
-            os.fsync(handle.fileno())
-        return len(records)
-
-
-def _parse(data: bytes) -> list[dict[str, Any]]:
-    records = []
-    for line in data.decode("utf-8", errors="replace").splitlines():
-        # A line cut short by a crash mid-write is not a record; anything else is kept.
-        with contextlib.suppress(ValueError):
-            record = json.loads(line)
-            if isinstance(record, dict) and "question" in record and "kind" in record:
-                records.append(record)
-    return records
 
 
 class FeedbackWriter:

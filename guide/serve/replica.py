@@ -51,8 +51,38 @@ class Health:
         return 200, {"ready": True, "index": engine.index.path.name, "answering": engine.active}
 
 
+class BoundedServer(ThreadingHTTPServer):
+    """A threading HTTP server with at most `max_handlers` connections served at once: a further
+    one is closed at once (its client retries), and an idle one is dropped after `Handler.timeout`."""
+
+    daemon_threads = True
+    max_handlers = 16
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._slots = threading.BoundedSemaphore(self.max_handlers)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+
 def start_health_server(health: Health, address: str, port: int) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
+        timeout = 3  # seconds a connection may stay silent
+
         def do_GET(self) -> None:  # noqa: N802 (http.server's name)
             if self.path.startswith("/live"):
                 status, body = 200, {"live": True}
@@ -70,7 +100,7 @@ def start_health_server(health: Health, address: str, port: int) -> ThreadingHTT
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer((address, port), Handler)
+    server = BoundedServer((address, port), Handler)
     threading.Thread(target=server.serve_forever, name="health", daemon=True).start()
     return server
 
@@ -128,13 +158,22 @@ def _draining_signal_handler(health: Health):
     return install
 
 
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is a number from 1 to 65535, not {text!r}")
+    return int(text)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m guide.serve.replica", description=__doc__.split("\n")[0])
-    parser.add_argument("--port", type=int, default=8501, help="the app's port")
+    parser.add_argument("--port", type=_port, default=8501, help="the app's port")
     parser.add_argument("--address", default="127.0.0.1", help="the app's and the health port's address")
-    parser.add_argument("--health-port", type=int, required=True, help="port of GET /ready and GET /live")
+    parser.add_argument("--health-port", type=_port, required=True, help="port of GET /ready and GET /live")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    from guide.config import SecretMask
+
+    SecretMask.install()  # a feedback URL's password never reaches the log
 
     from guide.index.embedding import offline_environment
 
@@ -162,6 +201,8 @@ def main(argv: list[str] | None = None) -> None:
         "server_headless": True,
         "browser_gatherUsageStats": False,
         "client_toolbarMode": "minimal",
+        # An error the app does not catch shows a generic message, never its traceback.
+        "client_showErrorDetails": "none",
         # A replica serves a published app: no watching of its files for changes.
         "server_fileWatcherType": "none",
         "server_runOnSave": False,
