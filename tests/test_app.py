@@ -55,10 +55,10 @@ def test_asking_in_the_chat_shows_an_answer_with_a_source(app):
 
 
 @pytest.mark.model
-def test_sidebar_shows_index_status_and_starters(app):
+def test_sidebar_shows_index_status_and_the_main_column_starters(app):
     sidebar = " ".join(m.value for m in app.sidebar.markdown)
     assert "**Guides:** 5" in sidebar and "gt\\-all\\-minilm\\-l6\\-v2" in sidebar and "fresh" in sidebar
-    starter = next(button for button in app.sidebar.button if "tenure track" in button.label)
+    starter = next(button for button in app.main.button if "tenure track" in button.label)
     starter.click().run()
     assert "5\\-7 years" in _assistant_texts(app)[0]
 
@@ -184,8 +184,12 @@ def test_title_description_and_starters_come_from_the_collection_file(fake_app):
     # Shown as text: title, description and starter buttons render escaped Markdown.
     assert fake_app.title[0].value == escape_markdown(collection.title)
     assert escape_markdown(collection.description) in [caption.value for caption in fake_app.caption]
-    labels = [button.label for button in fake_app.sidebar.button]
+    # In the main column (a phone's sidebar is closed), until the first question.
+    labels = [button.label for button in fake_app.main.button]
     assert all(escape_markdown(starter) in labels for starter in collection.starters)
+    next(button for button in fake_app.main.button if button.label == escape_markdown(collection.starters[0])).click().run()
+    assert [m.markdown[0].value for m in fake_app.chat_message if m.name == "user"] == [escape_markdown(collection.starters[0])]
+    assert not any(button.label == escape_markdown(collection.starters[1]) for button in fake_app.main.button)
 
 
 @pytest.mark.model
