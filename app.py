@@ -12,13 +12,19 @@ from guide.ingest.collection import Collection, load_collection
 from guide.render import (
     answer_markdown,
     comparison_table,
-    conversation_markdown,
     escape_markdown,
     passage_markdown,
     source_label,
     suggestion,
 )
 from guide.serve import page
+from guide.serve.conversation_panel import (
+    browser_id,
+    conversation_panel,
+    conversation_store,
+    follow_address,
+    stored_messages,
+)
 from guide.serve.conversations import ConversationsUnavailable, new_id, valid_id
 from guide.serve.feedback import automatic_kind, feedback_record
 
@@ -158,59 +164,6 @@ def rebuild_button(settings: Settings, engine, key: str) -> None:
         rebuild(settings, engine)
 
 
-@st.cache_resource(show_spinner=False)
-def _conversation_store(url: str, days: float, _settings: Settings):
-    from guide.serve.conversations import open_store
-
-    return open_store(_settings)
-
-
-def conversation_store(settings: Settings):
-    """The store shared by the sessions, or None when conversations are not kept (or cannot be)."""
-    keep = settings.conversations
-    if keep.retention_days <= 0:
-        return None
-    try:
-        return _conversation_store(keep.url or settings.feedback.url, keep.retention_days, settings)
-    except ConversationsUnavailable as error:
-        st.warning(f"Conversations are not kept: {escape_markdown(str(error))}")
-        return None
-
-
-def browser_id() -> str:
-    """This browser's random id: from its cookie, else a new one (the page script stores it)."""
-    if not valid_id(st.session_state.get("browser")):
-        st.session_state.browser = valid_id(st.context.cookies.get(page.BROWSER_COOKIE)) or new_id()
-    return st.session_state.browser
-
-
-def stored_messages(store, conversation: str) -> list[dict]:
-    messages: list[dict] = []
-    try:
-        turns = store.turns(conversation)
-    except ConversationsUnavailable as error:
-        st.warning(f"The conversation could not be loaded: {escape_markdown(str(error))}")
-        return messages
-    for question, answer in turns:
-        messages += [{"role": "user", "content": question}, {"role": "assistant", "answer": answer}]
-    return messages
-
-
-def follow_address(store) -> None:
-    """Show the conversation the address names (`?c=`), loading it on a reload or in a new tab."""
-    wanted = valid_id(st.query_params.get("c"))
-    if wanted is None or st.session_state.get("conversation") == wanted:
-        return
-    st.session_state.conversation = wanted
-    st.session_state.messages = stored_messages(store, wanted) if store is not None else []
-
-
-def start_new_conversation() -> None:
-    st.session_state.conversation = None
-    st.session_state.messages = []
-    st.query_params.clear()
-
-
 @st.dialog("Source in context", width="large")
 def show_source(engine, citation) -> None:
     document = engine.index.documents[citation.doc_id]
@@ -224,13 +177,13 @@ def sources(engine, answer, key: str) -> None:
     """A compact source list: one `[n] guide · section` button per citation, opening its passage."""
     if not answer.citations:
         return
-    with st.container(horizontal=True, key=f"sources-{key}", gap=None):
-        st.caption("Sources:")
+    st.caption("Sources (open one to read it in its guide):")
+    with st.container(horizontal=True, key=f"sources-{key}", gap="small"):
         for citation in answer.citations:
             label = source_label(citation, role_name(engine, citation.role).capitalize())
             opens = engine is not None and citation.doc_id in engine.index.documents
-            if st.button(label, key=f"{key}-open-{citation.n}", type="tertiary", disabled=not opens,
-                         help=f"{escape_markdown(citation.title)} — {escape_markdown(citation.section)}"):
+            tip = f"{escape_markdown(citation.title)} — {escape_markdown(citation.section)}"
+            if st.button(label, key=f"{key}-open-{citation.n}", type="tertiary", disabled=not opens, help=tip):
                 show_source(engine, citation)
 
 
@@ -318,65 +271,6 @@ def starters(collection: Collection) -> None:
             st.button(escape_markdown(question), key=f"starter-{number}", on_click=ask_later, args=(question,))
 
 
-def what_is_kept(settings: Settings, store) -> str:
-    days = settings.conversations.retention_days
-    if store is None:
-        return "Conversations are not kept: this one lasts as long as this tab."
-    return (
-        f"Kept on this server for {days:g} days after the last question, under a random id in this page's "
-        "address and a random id for this browser (a cookie); no name, no account. Refused, low-confidence "
-        "and rated answers are also kept, without the conversation, to improve the guides."
-    )
-
-
-def conversation_panel(settings: Settings, store, browser: str) -> None:
-    """This browser's conversations: open, share, delete, delete all; export; what is kept."""
-    st.header("Conversations")
-    st.button("New conversation", key="new-conversation", on_click=start_new_conversation, icon=":material/add:")
-    messages = st.session_state.get("messages", [])
-    if messages:
-        st.download_button(
-            "Download conversation (Markdown)",
-            conversation_markdown(messages),
-            file_name="career-guide-conversation.md",
-            mime="text/markdown",
-        )
-    if store is not None:
-        conversation_list(store, browser)
-    st.caption(what_is_kept(settings, store))
-
-
-def conversation_list(store, browser: str) -> None:
-    try:
-        listed = store.list(browser)
-    except ConversationsUnavailable as error:
-        st.caption(escape_markdown(str(error)))
-        return
-    current = st.session_state.get("conversation")
-    for summary in listed:
-        with st.container(horizontal=True, key=f"conversation-{summary.id}"):
-            label = escape_markdown(summary.title) + (" (open)" if summary.id == current else "")
-            if st.button(label, key=f"open-{summary.id}", type="tertiary", width="stretch"):
-                st.query_params["c"] = summary.id
-                st.rerun()
-            if st.button("Delete", key=f"delete-{summary.id}", icon=":material/delete:", type="tertiary"):
-                store.delete(summary.id, browser)
-                if summary.id == current:
-                    start_new_conversation()
-                st.rerun()
-    if current and any(summary.id == current for summary in listed):
-        share = next(summary.share for summary in listed if summary.id == current)
-        st.caption("Read-only link to this conversation:")
-        st.code(f"{(st.context.url or '').split('?')[0]}?share={share}", language=None)
-    if listed:
-        confirm = st.checkbox("Delete all my conversations", key="confirm-delete-all")
-        if confirm and st.button("Delete all", key="delete-all", type="primary"):
-            store.delete_all(browser)
-            start_new_conversation()
-            st.session_state.pop("confirm-delete-all", None)
-            st.rerun()
-
-
 def guide_browser(engine) -> None:
     documents = sorted(engine.index.documents.values(), key=lambda doc: doc.title)
     chosen = st.selectbox("Guide", documents, format_func=lambda doc: doc.title)
@@ -410,17 +304,12 @@ def shared_view(settings: Settings, engine, store, token: str) -> None:
 
 def answer_question(settings: Settings, engine, store, browser: str, ask: tuple) -> None:
     """Answer in the chat log: the status at once, then the answer, stored under the conversation."""
-    question, standalone, k, roles, live = ask
-    with live:
-        with st.chat_message("user"):
-            st.markdown(escape_markdown(question) or "*(empty question)*")
-        bubble = st.chat_message("assistant")
-    with bubble:
+    question, standalone, k, roles = ask
+    with st.chat_message("user"):
+        st.markdown(escape_markdown(question) or "*(empty question)*")
+    with st.chat_message("assistant"):
         status = st.status(STAGES["understanding"])
         conversation = st.session_state.get("conversation")
-        if store is not None and conversation:
-            # Another tab may have continued this conversation meanwhile.
-            st.session_state.messages = stored_messages(store, conversation) or st.session_state.messages
         history = [] if standalone else [m["content"] for m in st.session_state.messages if m["role"] == "user"]
         answer = None
         for event in engine.stream(question, history=history, k=k, roles=roles):
@@ -494,15 +383,14 @@ def main() -> None:
     if view == "Guides" and question is None:
         guide_browser(engine)
     else:
+        conversation = st.session_state.get("conversation")
+        if question is not None and store is not None and conversation:
+            # Another tab may have continued this conversation meanwhile: follow-ups read its turns too.
+            st.session_state.messages = stored_messages(store, conversation) or st.session_state.messages
         with st.container(key="chat-log"):
-            earlier, live = st.container(), st.container()
-        if question is not None:
-            answer_question(settings, engine, store, browser, (question, standalone, k, roles, live))
-            earlier_messages = st.session_state.messages[:-2]
-        else:
-            earlier_messages = st.session_state.messages
-        with earlier:
-            show_messages(settings, engine, earlier_messages)
+            show_messages(settings, engine, st.session_state.messages)
+            if question is not None:
+                answer_question(settings, engine, store, browser, (question, standalone, k, roles))
         if not st.session_state.messages:
             starters(collection)
     with conversation_box:

@@ -22,8 +22,8 @@ STYLE = """<style>
 [data-testid="stCaptionContainer"] { opacity: 0.8; }
 [data-testid="stTable"] { overflow-x: auto; max-width: 100%; }
 [data-testid="stTable"] table { min-width: 34rem; }
-.st-key-sources { gap: 0.1rem 0.75rem; }
-.st-key-sources button { min-height: 1.6rem; padding: 0 0.2rem; }
+[class*="st-key-sources-"] { gap: 0 1rem !important; }
+[class*="st-key-sources-"] button { min-height: 1.5rem; padding: 0; }
 @media (max-width: 640px) {
   h1 { font-size: 1.55rem !important; line-height: 1.25 !important; padding: 0.25rem 0 !important; }
   [data-testid="stMainBlockContainer"] { padding-left: 0.75rem; padding-right: 0.75rem; padding-top: 3rem; }
