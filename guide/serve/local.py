@@ -67,6 +67,8 @@ def preload() -> None:
         return
     logger.info("Loaded the model and the index; warmed up in %.1f s", warm_up(engine))
     serving.preload(engine)
+    # What the app's first run would import otherwise.
+    import guide.serve.conversation_panel  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -74,7 +76,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--server.port", dest="port", type=int, default=8501)
     parser.add_argument("--server.address", dest="address", default="127.0.0.1")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logger.setLevel(logging.INFO)
 
     from guide.index.embedding import offline_environment
 

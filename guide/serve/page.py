@@ -38,7 +38,7 @@ SCRIPT = """<script>
   }
   if (window.__guidePage) return;
   window.__guidePage = true;
-  const scrolled = new WeakSet();
+  let lastCited = null;
   const tidy = () => {
     const log = document.querySelector(".st-key-chat-log");
     if (log && log.getAttribute("aria-live") !== "polite") {
@@ -53,13 +53,13 @@ SCRIPT = """<script>
       message.setAttribute("role", "article");
       message.setAttribute("aria-label", user ? "Your question" : "Answer");
     }
+    // A source just opened (or another one): its first highlighted sentence to the middle.
     const dialog = document.querySelector('[role="dialog"]');
-    if (dialog && !scrolled.has(dialog)) {
-      const cited = dialog.querySelector(".st-key-cited-guide span[style*='background']");
-      if (cited) {
-        scrolled.add(dialog);
-        cited.scrollIntoView({block: "center"});
-      }
+    const cited = dialog && dialog.querySelector(".st-key-cited-guide span[style*='background']");
+    if (!dialog) lastCited = null;
+    if (cited && cited !== lastCited) {
+      lastCited = cited;
+      cited.scrollIntoView({block: "center"});
     }
   };
   new MutationObserver(tidy).observe(document.body, {childList: true, subtree: true});
