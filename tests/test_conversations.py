@@ -17,9 +17,26 @@ def fake_engine(fake_shipped_index):
     return Engine.load(fake_shipped_index, FakeEmbedder())
 
 
-@pytest.fixture
-def store(tmp_path):
-    store = ConversationStore(f"sqlite:///{tmp_path / 'conversations.db'}", retention_days=30)
+@pytest.fixture(scope="module")
+def postgres():
+    from guide.serve.cluster import PostgresServer
+
+    server = PostgresServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store(request, tmp_path):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'conversations.db'}"
+    else:
+        url = request.getfixturevalue("postgres").url
+        fresh = ConversationStore(url)
+        with fresh._connection() as connection:  # a fresh schema per test
+            fresh._metadata.drop_all(connection)
+        fresh.close()
+    store = ConversationStore(url, retention_days=30)
     yield store
     store.close()
 
