@@ -328,13 +328,38 @@ def answer_question(settings: Settings, engine, store, browser: str, ask: tuple)
         # run that may cut this one short, and the answer must still be in the history.
         st.session_state.messages += [{"role": "user", "content": question}, {"role": "assistant", "answer": answer}]
         if store is not None:
-            try:
-                store.add_turn(conversation, browser, question, answer)
-            except ConversationsUnavailable as error:
-                st.warning(f"This answer was not saved: {escape_markdown(str(error))}")
+            save_turns(store, conversation, browser, (question, answer))
         if (kind := automatic_kind(answer)) is not None:
             record_feedback(settings, kind, answer)
         render_answer(settings, engine, answer, f"answer-{number}")
+
+
+def save_turns(store, conversation: str, browser: str, turn: tuple) -> None:
+    """Store this turn, after any the database could not take before (kept in order meanwhile)."""
+    waiting = st.session_state.setdefault("unsaved", [])
+    waiting.append((conversation, *turn))
+    try:
+        while waiting:
+            store.add_turn(waiting[0][0], browser, *waiting[0][1:])
+            waiting.pop(0)
+    except ConversationsUnavailable as error:
+        st.warning(f"Not saved yet (it will be with the next question): {escape_markdown(str(error))}")
+
+
+def catch_up(store, conversation: str) -> None:
+    """The turns another tab (or replica) added meanwhile, so follow-ups read them too."""
+    waiting = [turn[1:] for turn in st.session_state.get("unsaved", []) if turn[0] == conversation]
+    try:
+        stored = store.turns(conversation)
+    except ConversationsUnavailable:
+        return  # the database is away: the page's own turns stand
+    turns = stored + waiting
+    if len(turns) > len(st.session_state.messages) // 2:
+        st.session_state.messages = [
+            message
+            for question, answer in turns
+            for message in ({"role": "user", "content": question}, {"role": "assistant", "answer": answer})
+        ]
 
 
 def main() -> None:
@@ -385,8 +410,7 @@ def main() -> None:
     else:
         conversation = st.session_state.get("conversation")
         if question is not None and store is not None and conversation:
-            # Another tab may have continued this conversation meanwhile: follow-ups read its turns too.
-            st.session_state.messages = stored_messages(store, conversation) or st.session_state.messages
+            catch_up(store, conversation)
         with st.container(key="chat-log"):
             show_messages(settings, engine, st.session_state.messages)
             if question is not None:

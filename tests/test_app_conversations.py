@@ -143,3 +143,26 @@ def test_the_export_reads_as_text_without_escapes(start):
     # Links and emphasis stay text (a word joiner keeps "://" from autolinking); the rest reads as typed.
     assert "## What's the PhD GPA \\[x\\](http:\u2060//127.0.0.1/) \\*\\*bold\\*\\*?" in text
     assert "[1]" in text and "\\[1\\]" not in text and "\\'" not in text
+
+
+def test_turns_the_database_could_not_take_are_kept_and_stored_later_in_order(start, tmp_path, monkeypatch):
+    from guide.serve.conversations import ConversationsUnavailable
+
+    at = start()
+    at.chat_input[0].set_value("What GPA do PhD admits have?").run()
+    add_turn = ConversationStore.add_turn
+
+    def unavailable(*args, **kwargs):
+        raise ConversationsUnavailable("The conversation database cannot be used: connection refused")
+
+    monkeypatch.setattr(ConversationStore, "add_turn", unavailable)
+    at.chat_input[0].set_value("How long is the tenure track for an assistant professor?").run()
+    assert any("Not saved yet" in warning.value for warning in at.warning)
+    monkeypatch.setattr(ConversationStore, "add_turn", add_turn)
+    at.chat_input[0].set_value("And for a lecturer?").run()
+    assert len(_questions(at)) == 3  # the page never lost the unsaved turn
+    conversation = at.query_params["c"]
+    conversation = conversation[0] if isinstance(conversation, list) else conversation
+    stored = [question for question, _ in _store(tmp_path).turns(conversation)]
+    assert stored == ["What GPA do PhD admits have?", "How long is the tenure track for an assistant professor?",
+                      "And for a lecturer?"]
