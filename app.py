@@ -20,12 +20,14 @@ from guide.render import (
 from guide.serve import page
 from guide.serve.conversation_panel import (
     browser_id,
+    catch_up,
     conversation_panel,
     conversation_store,
     follow_address,
+    save_turns,
     stored_messages,
 )
-from guide.serve.conversations import ConversationsUnavailable, new_id, valid_id
+from guide.serve.conversations import new_id, valid_id
 from guide.serve.feedback import automatic_kind, feedback_record
 
 BADGES = {
@@ -67,8 +69,15 @@ def _feedback_writer(url: str, spool: str, legacy: str, origin: str, _settings: 
     return open_writer(_settings)
 
 
-def record_feedback(settings: Settings, kind: str, answer) -> None:
-    """Store a feedback record through the writer shared by the sessions (never blocks the answer)."""
+def record_feedback(settings: Settings, kind: str, answer, key: str = "") -> None:
+    """Store a feedback record through the writer shared by the sessions (never blocks the answer).
+
+    In a kept conversation the record's id is derived from the conversation, the answer and the
+    kind: a page that reconnects to another replica sends its thumbs again, and the database
+    keeps the first one only.
+    """
+    import hashlib
+
     from guide.serve import serving
 
     feedback = settings.feedback
@@ -76,7 +85,10 @@ def record_feedback(settings: Settings, kind: str, answer) -> None:
         writer = serving.feedback_writer() or _feedback_writer(
             feedback.url, str(feedback.spool), str(settings.feedback_file), feedback.origin, settings
         )
-        writer.submit(feedback_record(kind, answer))
+        record = feedback_record(kind, answer)
+        if key and (conversation := st.session_state.get("conversation")):
+            record["id"] = hashlib.sha256(f"{conversation} {key} {kind}".encode()).hexdigest()[:32]
+        writer.submit(record)
     except (GuideError, OSError) as error:
         st.error(f"Feedback could not be recorded: {escape_markdown(str(error))}")
 
@@ -226,7 +238,7 @@ def render_answer(settings: Settings, engine, answer, key: str, read_only: bool 
         recorded = st.session_state.setdefault("rated", {})
         if rating is not None and recorded.get(key) != rating:
             recorded[key] = rating
-            record_feedback(settings, "thumbs-up" if rating == 1 else "thumbs-down", answer)
+            record_feedback(settings, "thumbs-up" if rating == 1 else "thumbs-down", answer, key)
 
 
 def index_panel(settings: Settings, engine) -> object:
@@ -332,34 +344,6 @@ def answer_question(settings: Settings, engine, store, browser: str, ask: tuple)
         if (kind := automatic_kind(answer)) is not None:
             record_feedback(settings, kind, answer)
         render_answer(settings, engine, answer, f"answer-{number}")
-
-
-def save_turns(store, conversation: str, browser: str, turn: tuple) -> None:
-    """Store this turn, after any the database could not take before (kept in order meanwhile)."""
-    waiting = st.session_state.setdefault("unsaved", [])
-    waiting.append((conversation, *turn))
-    try:
-        while waiting:
-            store.add_turn(waiting[0][0], browser, *waiting[0][1:])
-            waiting.pop(0)
-    except ConversationsUnavailable as error:
-        st.warning(f"Not saved yet (it will be with the next question): {escape_markdown(str(error))}")
-
-
-def catch_up(store, conversation: str) -> None:
-    """The turns another tab (or replica) added meanwhile, so follow-ups read them too."""
-    waiting = [turn[1:] for turn in st.session_state.get("unsaved", []) if turn[0] == conversation]
-    try:
-        stored = store.turns(conversation)
-    except ConversationsUnavailable:
-        return  # the database is away: the page's own turns stand
-    turns = stored + waiting
-    if len(turns) > len(st.session_state.messages) // 2:
-        st.session_state.messages = [
-            message
-            for question, answer in turns
-            for message in ({"role": "user", "content": question}, {"role": "assistant", "answer": answer})
-        ]
 
 
 def main() -> None:

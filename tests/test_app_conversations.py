@@ -166,3 +166,25 @@ def test_turns_the_database_could_not_take_are_kept_and_stored_later_in_order(st
     stored = [question for question, _ in _store(tmp_path).turns(conversation)]
     assert stored == ["What GPA do PhD admits have?", "How long is the tenure track for an assistant professor?",
                       "And for a lecturer?"]
+
+
+def test_thumbs_sent_again_by_a_page_that_moved_to_another_session_are_stored_once(start, tmp_path):
+    import time
+
+    from guide.serve.feedback_store import FeedbackStore
+
+    at = start()
+    at.chat_input[0].set_value("What GPA do PhD admits have?").run()
+    at.get("feedback")[0].set_value(0).run()
+    conversation = at.query_params["c"]
+    conversation = conversation[0] if isinstance(conversation, list) else conversation
+    # The same page on another replica: a new session, the conversation from the database, and
+    # the thumbs the page still holds sent again.
+    moved = start(browser=at.session_state["browser"], c=conversation)
+    moved.get("feedback")[0].set_value(0).run()
+    store = FeedbackStore(f"sqlite:///{tmp_path / 'feedback.db'}")
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not store.records():
+        time.sleep(0.1)
+    time.sleep(1.0)  # both records had their time to arrive
+    assert [record["kind"] for record in store.records()] == ["thumbs-down"]

@@ -123,3 +123,31 @@ def conversation_list(store, browser: str) -> None:
             start_new_conversation()
             st.session_state.pop("confirm-delete-all", None)
             st.rerun()
+
+
+def save_turns(store, conversation: str, browser: str, turn: tuple) -> None:
+    """Store this turn, after any the database could not take before (kept in order meanwhile)."""
+    waiting = st.session_state.setdefault("unsaved", [])
+    waiting.append((conversation, *turn))
+    try:
+        while waiting:
+            store.add_turn(waiting[0][0], browser, *waiting[0][1:])
+            waiting.pop(0)
+    except ConversationsUnavailable as error:
+        st.warning(f"Not saved yet (it will be with the next question): {escape_markdown(str(error))}")
+
+
+def catch_up(store, conversation: str) -> None:
+    """The turns another tab (or replica) added meanwhile, so follow-ups read them too."""
+    waiting = [turn[1:] for turn in st.session_state.get("unsaved", []) if turn[0] == conversation]
+    try:
+        stored = store.turns(conversation)
+    except ConversationsUnavailable:
+        return  # the database is away: the page's own turns stand
+    turns = stored + waiting
+    if len(turns) > len(st.session_state.messages) // 2:
+        st.session_state.messages = [
+            message
+            for question, answer in turns
+            for message in ({"role": "user", "content": question}, {"role": "assistant", "answer": answer})
+        ]

@@ -60,11 +60,14 @@ def preload() -> None:
 
     try:
         settings = load_settings()
-        serving.preload_feedback(open_writer(settings))
         engine = Engine.load(settings)
     except GuideError as error:
         logger.warning("Starting without a loaded index: %s", error)
         return
+    try:
+        serving.preload_feedback(open_writer(settings))
+    except GuideError as error:  # the app says so when a record cannot be written
+        logger.warning("Feedback: %s", error)
     logger.info("Loaded the model and the index; warmed up in %.1f s", warm_up(engine))
     serving.preload(engine)
     # What the app's first run would import otherwise.
