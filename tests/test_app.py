@@ -49,9 +49,10 @@ def test_asking_in_the_chat_shows_an_answer_with_a_source(app):
     assert not app.exception
     answer = _assistant_texts(app)[0]
     assert "5\\-7 years" in answer and "\\[1\\]" in answer
-    labels = [expander.label for expander in app.expander]
-    assert any(label.startswith("\\[1\\] Assistant Professor Jobs in Machine Learning") for label in labels)
-    assert any("orange-background" in m.value for m in app.expander[0].markdown)
+    # The compact source list: "[1] Assistant professor · Definitions", the full names in its tooltip.
+    source = next(button for button in app.button if button.label.startswith("\\[1\\] "))
+    assert source.label.startswith("\\[1\\] Assistant professor · ")
+    assert source.help.startswith("Assistant Professor Jobs in Machine Learning — ")
 
 
 @pytest.mark.model
@@ -161,7 +162,8 @@ def test_comparison_table_guide_browser_and_export(app):
     assert list(table.columns) == ["Aspect", "Lecturer", "Assistant professor"]
     assert table.iloc[0]["Aspect"] == "Qualifications" and "\\[1\\]" in table.iloc[0]["Lecturer"]
     assert [button.proto.label for button in app.sidebar.get("download_button")] == ["Download conversation (Markdown)"]
-    browser_text = " ".join(m.value for m in app.tabs[1].markdown)
+    app.radio[0].set_value("Guides").run()
+    browser_text = " ".join(m.value for m in app.main.markdown)
     assert "Grade point averages above 3\\.5/4\\.0" in browser_text or "Assistant Professor" in browser_text
 
 
