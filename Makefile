@@ -25,10 +25,11 @@ index: install
 	@$(BIN)/guide status --quiet || $(BIN)/guide build
 
 # A guide that cannot be read does not stop the app: it serves the last good index and says
-# what is wrong when asked to rebuild.
+# what is wrong when asked to rebuild. `guide chat` loads the model and the index before the port
+# opens (the first visitor waits no longer than the next) and runs with no file watcher.
 run: install
 	@$(BIN)/guide status --quiet || $(BIN)/guide build || echo "The index was not rebuilt (see above); the app serves the last good one."
-	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS) --server.headless true --browser.gatherUsageStats false --client.toolbarMode minimal --runner.postScriptGC false
+	$(BIN)/guide chat --port $(PORT) --address $(ADDRESS)
 
 # Debian's Chromium for the real-browser test; installed only when missing.
 browser:

@@ -4,12 +4,31 @@ from __future__ import annotations
 
 import streamlit as st
 
+from guide.answer.base import Stage, Text
 from guide.answer.records import capitalised
 from guide.config import Settings, load_settings
 from guide.errors import GuideError
 from guide.index import index_status
 from guide.ingest.collection import Collection, load_collection
-from guide.render import answer_markdown, comparison_table, conversation_markdown, escape_markdown, passage_markdown
+from guide.render import (
+    answer_markdown,
+    comparison_table,
+    escape_markdown,
+    passage_markdown,
+    source_label,
+    suggestion,
+)
+from guide.serve import page
+from guide.serve.conversation_panel import (
+    browser_id,
+    catch_up,
+    conversation_panel,
+    conversation_store,
+    follow_address,
+    save_turns,
+    stored_messages,
+)
+from guide.serve.conversations import new_id, valid_id
 from guide.serve.feedback import automatic_kind, feedback_record
 from guide.serve.visitor import public_message, unexpected_error
 
@@ -18,8 +37,11 @@ BADGES = {
     "medium": ("Medium confidence", "orange"),
     "low": ("Low confidence", "red"),
 }
-
-
+STAGES = {
+    "understanding": "Understanding the question…",
+    "searching": "Searching the guides…",
+    "writing": "Writing the answer…",
+}
 
 def collection_of(settings: Settings, engine) -> Collection:
     """What the corpus says about itself: from the loaded index, else from the corpus folder."""
@@ -49,8 +71,15 @@ def _feedback_writer(url: str, spool: str, legacy: str, origin: str, _settings: 
     return open_writer(_settings)
 
 
-def record_feedback(settings: Settings, kind: str, answer) -> None:
-    """Store a feedback record through the writer shared by the sessions (never blocks the answer)."""
+def record_feedback(settings: Settings, kind: str, answer, key: str = "") -> None:
+    """Store a feedback record through the writer shared by the sessions (never blocks the answer).
+
+    In a kept conversation the record's id is derived from the conversation, the answer and the
+    kind: a page that reconnects to another replica sends its thumbs again, and the database
+    keeps the first one only.
+    """
+    import hashlib
+
     from guide.serve import serving
 
     feedback = settings.feedback
@@ -58,7 +87,10 @@ def record_feedback(settings: Settings, kind: str, answer) -> None:
         writer = serving.feedback_writer() or _feedback_writer(
             feedback.url, str(feedback.spool), str(settings.feedback_file), feedback.origin, settings
         )
-        writer.submit(feedback_record(kind, answer))
+        record = feedback_record(kind, answer)
+        if key and (conversation := st.session_state.get("conversation")):
+            record["id"] = hashlib.sha256(f"{conversation} {key} {kind}".encode()).hexdigest()[:32]
+        writer.submit(record)
     except (GuideError, OSError) as error:
         st.error(f"Feedback could not be recorded: {escape_markdown(public_message(str(error)))}")
 
@@ -147,22 +179,51 @@ def rebuild_button(settings: Settings, engine, key: str) -> None:
 
 
 @st.dialog("Source in context", width="large")
-def show_source(engine, doc_id: str, start: int, end: int, highlights: tuple) -> None:
-    document = engine.index.documents[doc_id]
+def show_source(engine, citation) -> None:
+    document = engine.index.documents[citation.doc_id]
     st.markdown(f"**{escape_markdown(document.title)}**")
-    st.caption(escape_markdown(document.path))
-    st.markdown(passage_markdown(document.text, 0, highlights or ((start, end),)))
+    st.caption(f"{escape_markdown(citation.section)} · {escape_markdown(document.path)}")
+    with st.container(key="cited-guide"):
+        st.markdown(passage_markdown(document.text, 0, citation.highlights or ((citation.start, citation.end),)))
 
 
-def render_answer(settings: Settings, engine, answer, key: str) -> None:
+def sources(engine, answer, key: str) -> None:
+    """A compact source list: one `[n] guide · section` button per citation, opening its passage."""
+    if not answer.citations:
+        return
+    st.caption("Sources (open one to read it in its guide):")
+    with st.container(horizontal=True, key=f"sources-{key}", gap="small"):
+        for citation in answer.citations:
+            label = source_label(citation, capitalised(role_name(engine, citation.role)))
+            opens = engine is not None and citation.doc_id in engine.index.documents
+            tip = f"{escape_markdown(citation.title)} — {escape_markdown(citation.section)}"
+            if st.button(label, key=f"{key}-open-{citation.n}", type="tertiary", disabled=not opens, help=tip):
+                show_source(engine, citation)
+
+
+def suggestions(answer, key: str) -> None:
+    """A refusal's closest sections as questions to try, one click each."""
+    if not answer.closest:
+        return
+    st.caption("Try one of these instead:")
+    for number, closest in enumerate(answer.closest):
+        question = suggestion(closest)
+        st.button(escape_markdown(question), key=f"{key}-try-{number}", on_click=ask_later, args=(question,))
+
+
+def ask_later(question: str, standalone: bool = False) -> None:
+    st.session_state.pending = question
+    st.session_state.pending_standalone = standalone
+    st.session_state.view = "Chat"
+
+
+def render_answer(settings: Settings, engine, answer, key: str, read_only: bool = False) -> None:
     if answer.notice:
         st.info(escape_markdown(answer.notice))
     if answer.interpretation.changed or answer.interpretation.compare:
         st.caption(f"Interpreted as: {escape_markdown(answer.interpretation.describe())}")
-        if answer.interpretation.changed and st.button("Ask it on its own instead", key=f"{key}-standalone"):
-            st.session_state.pending = answer.question
-            st.session_state.pending_standalone = True
-            st.rerun()
+        if answer.interpretation.changed and not read_only:
+            st.button("Ask it on its own instead", key=f"{key}-standalone", on_click=ask_later, args=(answer.question, True))
     if not answer.refused:
         label, color = BADGES[answer.level]
         st.badge(f"{label} ({answer.confidence:.2f})", color=color)
@@ -171,72 +232,57 @@ def render_answer(settings: Settings, engine, answer, key: str) -> None:
         st.table(comparison_table(answer.comparison))
     else:
         st.markdown(answer_markdown(answer))
-    for citation in answer.citations:
-        with st.expander(f"\\[{citation.n}\\] {escape_markdown(citation.title)} — {escape_markdown(citation.section)}"):
-            st.markdown(passage_markdown(citation.snippet, citation.start, citation.highlights))
-            st.caption(escape_markdown(citation.path))
-            if engine is not None and citation.doc_id in engine.index.documents:
-                if st.button("Open in guide", key=f"{key}-open-{citation.n}"):
-                    show_source(engine, citation.doc_id, citation.start, citation.end, citation.highlights)
-    if answer.interpretation.query:
+    if answer.refused and not read_only:
+        suggestions(answer, key)
+    sources(engine, answer, key)
+    if answer.interpretation.query and not read_only:
         rating = st.feedback("thumbs", key=f"{key}-feedback")
         recorded = st.session_state.setdefault("rated", {})
         if rating is not None and recorded.get(key) != rating:
             recorded[key] = rating
-            kind = "thumbs-up" if rating == 1 else "thumbs-down"
-            record_feedback(settings, kind, answer)
+            record_feedback(settings, "thumbs-up" if rating == 1 else "thumbs-down", answer, key)
 
 
-def sidebar(settings: Settings, engine, collection: Collection):
-    with st.sidebar:
-        st.header("Index")
-        status = cached_status(settings, status_signature(settings))
-        if engine is not None:
-            manifest = engine.index.manifest
-            counts = manifest.get("counts", {})
-            st.markdown(
-                f"**Guides:** {counts.get('documents')} · **Chunks:** {counts.get('chunks')}  \n"
-                f"**Model:** {escape_markdown(str(manifest.get('model')))}  \n"
-                f"**Built:** {escape_markdown(str(manifest.get('built_at')))}"
-            )
-            st.markdown("**Status:** " + ("fresh" if status.fresh else "out of date"))
-        if settings.feedback.origin:
-            st.caption(f"Served by {escape_markdown(settings.feedback.origin)}")
-        if st.session_state.get("build_message"):
-            st.success(st.session_state.build_message)
-        if engine is not None:
-            rebuild_button(settings, engine, "sidebar-rebuild")
-        st.header("Answer from")
-        roles = engine.index.roles if engine is not None else []
-        choice = st.selectbox(
-            "Guides",
-            ["All roles", *roles],
-            format_func=lambda r: r if r == "All roles" else capitalised(role_name(engine, r)),
+def index_panel(settings: Settings, engine) -> object:
+    st.header("Index")
+    status = cached_status(settings, status_signature(settings))
+    if engine is not None:
+        manifest = engine.index.manifest
+        counts = manifest.get("counts", {})
+        st.markdown(
+            f"**Guides:** {counts.get('documents')} · **Chunks:** {counts.get('chunks')}  \n"
+            f"**Model:** {escape_markdown(str(manifest.get('model')))}  \n"
+            f"**Built:** {escape_markdown(str(manifest.get('built_at')))}"
         )
-        k = st.slider("Passages to draw from", 1, 10, settings.retrieval.k)
-        st.header("Try asking")
+        st.markdown("**Status:** " + ("fresh" if status.fresh else "out of date"))
+    if settings.feedback.origin:
+        st.caption(f"Served by {escape_markdown(settings.feedback.origin)}")
+    if st.session_state.get("build_message"):
+        st.success(st.session_state.build_message)
+    if engine is not None:
+        rebuild_button(settings, engine, "sidebar-rebuild")
+    return status
+
+
+def answer_options(settings: Settings, engine) -> tuple[list[str], int]:
+    st.header("Answer from")
+    roles = engine.index.roles if engine is not None else []
+    choice = st.selectbox(
+        "Guides",
+        ["All roles", *roles],
+        format_func=lambda r: r if r == "All roles" else capitalised(role_name(engine, r)),
+    )
+    k = st.slider("Passages to draw from", 1, 10, settings.retrieval.k)
+    return ([] if choice == "All roles" else [choice]), k
+
+
+def starters(collection: Collection) -> None:
+    """The starter questions, in the main column (on a phone the sidebar is closed)."""
+    st.caption("Try asking:")
+    with st.container(key="starters"):
         for number, question in enumerate(collection.starters):
             # Button labels render Markdown (links, images, icons): the starter is shown as text.
-            if st.button(escape_markdown(question), key=f"starter-{number}", use_container_width=True):
-                st.session_state.pending = question
-    return status, ([] if choice == "All roles" else [choice]), k
-
-
-def conversation_tools() -> None:
-    """Export and clear, drawn after the chat so they include the answer just given."""
-    messages = st.session_state.get("messages", [])
-    if messages:
-        with st.sidebar:
-            st.header("Conversation")
-            st.download_button(
-                "Download conversation (Markdown)",
-                conversation_markdown(messages),
-                file_name="career-guide-conversation.md",
-                mime="text/markdown",
-            )
-            if st.button("Clear conversation"):
-                st.session_state.messages = []
-                st.rerun()
+            st.button(escape_markdown(question), key=f"starter-{number}", on_click=ask_later, args=(question,))
 
 
 def guide_browser(engine) -> None:
@@ -249,63 +295,121 @@ def guide_browser(engine) -> None:
         st.markdown(passage_markdown(chosen.text))
 
 
-try:
-    settings = load_settings()
-except GuideError as problem:
-    st.set_page_config(page_title="Guide", page_icon="🎓", layout="wide")
-    st.error(escape_markdown(str(problem)))
-    st.stop()
-st.session_state.setdefault("messages", [])
-engine, error = engine_or_error(settings)
-collection = collection_of(settings, engine)
-st.set_page_config(page_title=f"Guide: {collection.title}", page_icon="🎓", layout="wide")
-st.title(escape_markdown(collection.title), anchor=False)
-st.caption(escape_markdown(collection.description))
-status, role_filter, k = sidebar(settings, engine, collection)
-
-if st.session_state.get("build_error"):
-    st.error(escape_markdown(st.session_state.build_error))
-if error is not None:
-    st.error(escape_markdown(error))
-    rebuild_button(settings, None, "error-rebuild")
-    st.stop()
-if not status.fresh and status.error is None:
-    st.warning("The guides changed since the index was built: " + escape_markdown("; ".join(status.reasons)) + ".")
-    rebuild_button(settings, engine, "stale-rebuild")
-
-chat_tab, guides_tab = st.tabs(["Chat", "Guides"])
-with guides_tab:
-    guide_browser(engine)
-
-prompt = st.chat_input(collection.placeholder)
-question, standalone = prompt, False
-if question is None:
-    question = st.session_state.pop("pending", None)
-    standalone = st.session_state.pop("pending_standalone", False)
-
-with chat_tab:
-    for number, message in enumerate(st.session_state.messages):
+def show_messages(settings: Settings, engine, messages: list[dict], read_only: bool = False) -> None:
+    for number, message in enumerate(messages):
         with st.chat_message(message["role"]):
             if message["role"] == "user":
-                st.markdown(escape_markdown(message["content"]))
+                st.markdown(escape_markdown(message["content"]) or "*(empty question)*")
             else:
-                render_answer(settings, engine, message["answer"], f"answer-{number}")
-    if question is not None:
-        history = [] if standalone else [m["content"] for m in st.session_state.messages if m["role"] == "user"]
-        with st.chat_message("user"):
-            st.markdown(escape_markdown(question) or "*(empty question)*")
-        with st.chat_message("assistant"):
-            try:
-                answer = engine.ask(question, history=history, k=k, roles=role_filter)
-            except Exception as problem:  # a visitor sees an error id, never a traceback or a path
-                st.error(escape_markdown(unexpected_error(problem)))
-                st.stop()
-            number = len(st.session_state.messages) + 1
-            # Kept before it is drawn: a click on the drawn answer ("Open in guide", thumbs) starts
-            # a new run that may cut this one short, and the answer must still be in the history.
-            st.session_state.messages += [{"role": "user", "content": question}, {"role": "assistant", "answer": answer}]
-            if (kind := automatic_kind(answer)) is not None:
-                record_feedback(settings, kind, answer)
-            render_answer(settings, engine, answer, f"answer-{number}")
+                render_answer(settings, engine, message["answer"], f"answer-{number}", read_only)
 
-conversation_tools()
+
+def shared_view(settings: Settings, engine, store, token: str) -> None:
+    """A conversation opened by its share link: shown, never continued."""
+    conversation = store.by_share(token) if store is not None else None
+    if conversation is None:
+        st.warning("This shared conversation is not here (deleted, or past its retention).")
+    else:
+        st.info("A shared conversation, read-only.")
+        with st.container(key="chat-log"):
+            show_messages(settings, engine, stored_messages(store, conversation), read_only=True)
+    st.link_button("Start a conversation of your own", "./")
+
+
+def answer_question(settings: Settings, engine, store, browser: str, ask: tuple) -> None:
+    """Answer in the chat log: the status at once, then the answer, stored under the conversation."""
+    question, standalone, k, roles = ask
+    with st.chat_message("user"):
+        st.markdown(escape_markdown(question) or "*(empty question)*")
+    with st.chat_message("assistant"):
+        status = st.status(STAGES["understanding"])
+        conversation = st.session_state.get("conversation")
+        history = [] if standalone else [m["content"] for m in st.session_state.messages if m["role"] == "user"]
+        answer = None
+        try:
+            for event in engine.stream(question, history=history, k=k, roles=roles):
+                if isinstance(event, Stage):
+                    status.update(label=STAGES.get(event.name, "Working…"))
+                elif isinstance(event, Text):
+                    status.write(escape_markdown(event.text))
+                else:
+                    answer = event.answer
+        except Exception as problem:  # a visitor sees an error id, never a traceback or a path
+            status.update(label="Something went wrong", state="error")
+            st.error(escape_markdown(unexpected_error(problem)))
+            st.stop()
+        status.update(label="Not in the guides" if answer.refused else "Answered from the guides", state="complete")
+        if store is not None and not conversation:
+            conversation = st.session_state.conversation = new_id()
+            st.query_params["c"] = conversation
+        number = len(st.session_state.messages) + 1
+        # Kept before it is drawn: a click on the drawn answer (a source, thumbs) starts a new
+        # run that may cut this one short, and the answer must still be in the history.
+        st.session_state.messages += [{"role": "user", "content": question}, {"role": "assistant", "answer": answer}]
+        if store is not None:
+            save_turns(store, conversation, browser, (question, answer))
+        if (kind := automatic_kind(answer)) is not None:
+            record_feedback(settings, kind, answer)
+        render_answer(settings, engine, answer, f"answer-{number}")
+
+
+def main() -> None:
+    try:
+        settings = load_settings()
+    except GuideError as problem:
+        st.set_page_config(page_title="Guide", page_icon="🎓", layout="wide")
+        st.error(escape_markdown(str(problem)))
+        st.stop()
+    st.session_state.setdefault("messages", [])
+    engine, error = engine_or_error(settings)
+    collection = collection_of(settings, engine)
+    st.set_page_config(page_title=f"Guide: {collection.title}", page_icon="🎓", layout="wide")
+    store = conversation_store(settings)
+    browser = browser_id()
+    st.html(page.STYLE)
+    st.html(page.script(browser), unsafe_allow_javascript=True)
+    st.title(escape_markdown(collection.title), anchor=False)
+    st.caption(escape_markdown(collection.description))
+    share = valid_id(st.query_params.get("share"))
+    if share is not None:
+        shared_view(settings, engine, store, share)
+        return
+    follow_address(store)
+    with st.sidebar:
+        status = index_panel(settings, engine)
+        roles, k = answer_options(settings, engine)
+        conversation_box = st.container()
+
+    if st.session_state.get("build_error"):
+        st.error(escape_markdown(st.session_state.build_error))
+    if error is not None:
+        st.error(escape_markdown(error))
+        rebuild_button(settings, None, "error-rebuild")
+        st.stop()
+    if not status.fresh and status.error is None:
+        st.warning("The guides changed since the index was built: " + escape_markdown("; ".join(status.reasons)) + ".")
+        rebuild_button(settings, engine, "stale-rebuild")
+
+    view = st.radio("View", ["Chat", "Guides"], key="view", horizontal=True, label_visibility="collapsed")
+    prompt = st.chat_input(collection.placeholder, on_submit=lambda: st.session_state.update(view="Chat"))
+    question, standalone = prompt, False
+    if question is None:
+        question = st.session_state.pop("pending", None)
+        standalone = st.session_state.pop("pending_standalone", False)
+    if view == "Guides" and question is None:
+        guide_browser(engine)
+    else:
+        conversation = st.session_state.get("conversation")
+        if question is not None and store is not None and conversation:
+            catch_up(store, conversation)
+        with st.container(key="chat-log"):
+            show_messages(settings, engine, st.session_state.messages)
+            if question is not None:
+                answer_question(settings, engine, store, browser, (question, standalone, k, roles))
+        if not st.session_state.messages:
+            starters(collection)
+    with conversation_box:
+        conversation_panel(settings, store, browser)
+
+
+main()

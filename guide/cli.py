@@ -341,7 +341,14 @@ def ask(
     as_json: bool,
     batch: str | None,
 ) -> None:
-    """Answer QUESTION from the guides, citing each sentence's source as [n]."""
+    """Answer QUESTION from the guides, citing each sentence's source as [n].
+
+    Without QUESTION or --batch, the question is read from standard input (`echo "…" | guide ask`).
+    """
+    if question is None and batch is None and not sys.stdin.isatty():
+        question = " ".join(sys.stdin.read().split())
+        if not question:
+            _fail("Standard input held no question; give a QUESTION or pipe one in.", 2)
     engine = _engine_for(question, batch, roles)
     if batch is not None:
         _run_batch(batch, lambda text, past: engine.ask(text, history=past, k=k, roles=roles).to_json())
@@ -576,38 +583,57 @@ def gaps(feedback_file: Path | None, as_json: bool, limit: int) -> None:
     show_default=True,
     help="Address to listen on; 0.0.0.0 serves every network (Rebuild is then off unless ui.allow_rebuild: true).",
 )
+@click.option("--terminal", is_flag=True, help="Chat here in the terminal instead, the model loaded once.")
 @handles_errors
-def chat(port: int, address: str) -> None:
+def chat(port: int, address: str, terminal: bool) -> None:
     """Start the chat app in the browser (Streamlit), on this machine only unless --address says otherwise."""
-    app = Path(__file__).resolve().parent.parent / "app.py"
-    if not app.exists():
-        app = Path("app.py").resolve()
-    if not app.exists():
-        _fail("Cannot find app.py; run `guide chat` from the project folder.")
     settings = _settings()
+    if terminal:
+        _terminal_chat(_engine(settings))
+        return
     # The app reads its folders from the environment; this process's own is left as it is.
     env = {
         **os.environ,
         "GUIDE_CORPUS_DIR": str(settings.corpus_dir.resolve()),
         "GUIDE_INDEX_DIR": str(settings.index_dir.resolve()),
     }
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(app),
-        "--server.port",
-        str(port),
-        "--server.address",
-        address,
-        "--browser.gatherUsageStats",
-        "false",
-        # A full garbage collection after every run costs more than the answer with a model loaded.
-        "--runner.postScriptGC",
-        "false",
-    ]
+    # The model and the index are loaded (and warmed up) before the port opens; no file watcher.
+    command = [sys.executable, "-m", "guide.serve.local", "--server.port", str(port), "--server.address", address]
     os.execvpe(command[0], command, env)
+
+
+TERMINAL_HELP = "Ask a question (follow-ups keep the conversation); /new starts afresh, /quit or Ctrl-D leaves."
+
+
+def _terminal_chat(engine: Any) -> None:
+    """A conversation in the terminal: one question per line, the model loaded once for all of them."""
+    from guide.answer.base import Final, Stage
+
+    interactive = sys.stdin.isatty()
+    if interactive:
+        click.echo(TERMINAL_HELP, err=True)
+    history: list[str] = []
+    while True:
+        try:
+            line = input("> " if interactive else "")
+        except EOFError:
+            break
+        question = line.strip()
+        if question in {"/quit", "/exit"}:
+            break
+        if question == "/new":
+            history = []
+            click.echo("(a new conversation)", err=True)
+            continue
+        if not question:
+            continue
+        for event in engine.stream(question, history=history):
+            if isinstance(event, Stage) and interactive:
+                click.echo(f"  {event.name}…", err=True)
+            elif isinstance(event, Final):
+                _print_answer(event.answer)
+        history.append(question)
+        click.echo("")
 
 
 if __name__ == "__main__":

@@ -26,6 +26,8 @@ ENVIRONMENT = {
     "GUIDE_FEEDBACK_SPOOL": "feedback.spool",
     "GUIDE_REPLICA": "feedback.origin",
     "GUIDE_ALLOW_REBUILD": "ui.allow_rebuild",
+    "GUIDE_CONVERSATIONS_URL": "conversations.url",
+    "GUIDE_CONVERSATION_DAYS": "conversations.retention_days",
 }
 
 
@@ -197,6 +199,16 @@ class FeedbackSettings:
     origin: str = ""
 
 
+@dataclass(frozen=True)
+class ConversationSettings:
+    # Where the app keeps conversations (questions and answers, under a random id per conversation
+    # and per browser); empty: the feedback database (`feedback.url`), so replicas share them.
+    url: str = ""
+    # Conversations untouched for this many days are deleted automatically; 0 keeps none (the
+    # chat then lasts as long as the browser tab).
+    retention_days: float = 30.0
+
+
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
@@ -226,6 +238,7 @@ class Settings:
     structure: StructureSettings = field(default_factory=StructureSettings)
     compare: CompareSettings = field(default_factory=CompareSettings)
     feedback: FeedbackSettings = field(default_factory=FeedbackSettings)
+    conversations: ConversationSettings = field(default_factory=ConversationSettings)
     ui: UISettings = field(default_factory=UISettings)
 
 
@@ -339,6 +352,7 @@ def _flatten(mapping: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]
 
 # Smallest values that make sense; below them a setting is refused with this message.
 MINIMUMS = {
+    "conversations.retention_days": 0,
     "retrieval.k": 1,
     "chunking.max_chars": 50,
     "embedding.batch_size": 1,

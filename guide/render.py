@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from guide.answer.records import Answer, Comparison, capitalised
+from guide.answer.records import Answer, Citation, Comparison, capitalised
 from guide.ingest.corpus import HEADING
 
 _PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&\"'=^%@])")
@@ -25,6 +25,31 @@ JOINER = "\u2060"  # WORD JOINER: invisible, and not a word character
 # Where autolinking, emoji shortcodes and icons would start: "://", "www.", "@" between word
 # characters, ":" before a word (or "material/name") and a closing ":".
 _AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)|(?<=[\w.+-])(?=@\w)|(?<=:)(?=[\w+/-]+:)", re.I)
+
+
+# An exported conversation is read in any Markdown viewer: only what could start a link, an
+# image, emphasis, code, maths, a tag, an entity or a table cell is escaped, so "AI's" and
+# "5-7 years" read as they are; marks at a line's start (headings, lists, quotes) likewise.
+_EXPORT_MARKS = re.compile(r"([\\`*_\[\]<>$~|&])")
+_EXPORT_LINE_START = re.compile(r"^([ \t]*)([#>+=-]|\d+(?=[.)]))", re.M)
+_OWN_CITATION = re.compile(r"\\\[(\d{1,3})\\\](?![(:\[])")
+
+
+def export_text(text: str) -> str:
+    """`text` as readable Markdown that still displays exactly those characters (no live construct)."""
+    escaped = _EXPORT_MARKS.sub(r"\\\1", _AUTOLINK.sub(JOINER, text))
+    escaped = _EXPORT_LINE_START.sub(_escape_line_start, escaped)
+    return escaped.replace("\n", "  \n")
+
+
+def _escape_line_start(match: re.Match[str]) -> str:
+    indent, mark = match.groups()
+    return indent + (mark + "\\" if mark.isdigit() else "\\" + mark)  # "1\\. …", "\\# …"
+
+
+def export_with_citations(text: str) -> str:
+    """`export_text`, with the answer's own `[n]` marks left readable (never followed by a link target)."""
+    return _OWN_CITATION.sub(r"[\1]", export_text(text))
 
 
 def escape_markdown(text: str) -> str:
@@ -115,35 +140,64 @@ def comparison_table(comparison: Comparison) -> list[dict[str, str]]:
     ]
 
 
+def _answer_export(answer: Answer) -> list[str]:
+    """An answer's lines in an export: readable text, its own `[n]` marks as they are."""
+    if answer.comparison is not None:
+        rows = comparison_rows(answer.comparison)
+        header = list(rows[0]) if rows else []
+        lines = [export_with_citations(answer.text.split("\n")[0]), ""]
+        lines += ["| " + " | ".join(export_text(key) for key in header) + " |", "|" + " --- |" * len(header)]
+        lines += ["| " + " | ".join(export_with_citations(row[key]) for key in header) + " |" for row in rows]
+        return lines
+    if not answer.points:
+        paragraphs = [export_with_citations(line) for line in answer.text.split("\n") if line.strip()]
+        return [line for paragraph in paragraphs for line in (paragraph, "")][:-1]
+    lines, group = [export_with_citations(answer.lead), ""], None
+    for point in answer.points:
+        if point.group and point.group != group:
+            group = point.group
+            lines += ["", f"**{export_text(group[:1].upper() + group[1:])}**", ""]
+        facet = f"**{export_text(point.facet[:1].upper() + point.facet[1:])}:** " if point.facet else ""
+        lines.append(f"- {facet}{export_text(point.text)} [{point.n}]")
+    return lines
+
+
 def conversation_markdown(messages: Sequence[dict[str, Any]]) -> str:
-    """A conversation as a Markdown document, each answer followed by its sources."""
+    """A conversation as a readable Markdown document, each answer followed by its sources; text
+    from the guides and from users is escaped just enough to stay text in any Markdown viewer."""
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = ["# Conversation with the career guide", "", f"Exported {stamp}.", ""]
     for message in messages:
         if message["role"] == "user":
-            lines += [f"## Question: {escape_markdown(message['content'])}", ""]
+            lines += [f"## {export_text(' '.join(message['content'].split()) or '(empty question)')}", ""]
             continue
         answer: Answer = message["answer"]
         if answer.interpretation.changed:
-            lines += [f"*Interpreted as: {escape_markdown(answer.interpretation.describe())}*", ""]
-        if answer.comparison is not None:
-            rows = comparison_rows(answer.comparison)
-            header = list(rows[0]) if rows else []
-            lines += ["| " + " | ".join(escape_markdown(key) for key in header) + " |", "|" + " --- |" * len(header)]
-            lines += ["| " + " | ".join(escape_markdown(row[key]) for key in header) + " |" for row in rows]
-            lines.append("")
-        else:
-            lines += [answer_markdown(answer), ""]
+            lines += [f"*Interpreted as: {export_text(answer.interpretation.describe())}*", ""]
+        lines += [*_answer_export(answer), ""]
         if not answer.refused:
             lines += [f"Confidence: {answer.level} ({answer.confidence:.2f})", ""]
         if answer.citations:
             lines += ["Sources:", ""]
             for citation in answer.citations:
-                lines.append(
-                    f"{citation.n}. {escape_markdown(citation.title)} — {escape_markdown(citation.section)} ({escape_markdown(citation.path)})"
-                )
-                quoted = "\n".join(
-                    "   > " + escape_markdown(line) for line in citation.snippet.split("\n") if line.strip()
-                )
+                where = f"{export_text(citation.title)}, {export_text(citation.section)} ({export_text(citation.path)})"
+                lines.append(f"{citation.n}. {where}")
+                quoted = "\n".join("   > " + export_text(line) for line in citation.snippet.split("\n") if line.strip())
                 lines += [quoted, ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def source_label(citation: Citation, guide: str = "", width: int = 40) -> str:
+    """A short label for a source button, "[n] Guide · Section" (the innermost heading, cut to fit), escaped."""
+    name = guide or citation.title
+    name = name if len(name) <= width // 2 else name[: width // 2 - 1] + "…"
+    section = citation.section.split(" > ")[-1]
+    room = max(width - len(name), 12)
+    section = section if len(section) <= room else section[: room - 1] + "…"
+    return f"\\[{citation.n}\\] {escape_markdown(name)} · {escape_markdown(section)}"
+
+
+def suggestion(closest: str) -> str:
+    """A question to try instead, from a refusal's "title — section" (plain text, to be asked)."""
+    title, _, section = closest.partition(" — ")
+    return f"{section.strip()} ({title.strip()})" if section.strip() else title.strip()

@@ -49,16 +49,17 @@ def test_asking_in_the_chat_shows_an_answer_with_a_source(app):
     assert not app.exception
     answer = _assistant_texts(app)[0]
     assert "5\\-7 years" in answer and "\\[1\\]" in answer
-    labels = [expander.label for expander in app.expander]
-    assert any(label.startswith("\\[1\\] Assistant Professor Jobs in Machine Learning") for label in labels)
-    assert any("orange-background" in m.value for m in app.expander[0].markdown)
+    # The compact source list: "[1] Assistant professor · Definitions", the full names in its tooltip.
+    source = next(button for button in app.button if button.label.startswith("\\[1\\] "))
+    assert source.label.startswith("\\[1\\] Assistant professor · ")
+    assert source.help.startswith("Assistant Professor Jobs in Machine Learning — ")
 
 
 @pytest.mark.model
-def test_sidebar_shows_index_status_and_starters(app):
+def test_sidebar_shows_index_status_and_the_main_column_starters(app):
     sidebar = " ".join(m.value for m in app.sidebar.markdown)
     assert "**Guides:** 5" in sidebar and "gt\\-all\\-minilm\\-l6\\-v2" in sidebar and "fresh" in sidebar
-    starter = next(button for button in app.sidebar.button if "tenure track" in button.label)
+    starter = next(button for button in app.main.button if "tenure track" in button.label)
     starter.click().run()
     assert "5\\-7 years" in _assistant_texts(app)[0]
 
@@ -161,7 +162,8 @@ def test_comparison_table_guide_browser_and_export(app):
     assert list(table.columns) == ["Aspect", "Lecturer", "Assistant professor"]
     assert table.iloc[0]["Aspect"] == "Qualifications" and "\\[1\\]" in table.iloc[0]["Lecturer"]
     assert [button.proto.label for button in app.sidebar.get("download_button")] == ["Download conversation (Markdown)"]
-    browser_text = " ".join(m.value for m in app.tabs[1].markdown)
+    app.radio[0].set_value("Guides").run()
+    browser_text = " ".join(m.value for m in app.main.markdown)
     assert "Grade point averages above 3\\.5/4\\.0" in browser_text or "Assistant Professor" in browser_text
 
 
@@ -184,8 +186,12 @@ def test_title_description_and_starters_come_from_the_collection_file(fake_app):
     # Shown as text: title, description and starter buttons render escaped Markdown.
     assert fake_app.title[0].value == escape_markdown(collection.title)
     assert escape_markdown(collection.description) in [caption.value for caption in fake_app.caption]
-    labels = [button.label for button in fake_app.sidebar.button]
+    # In the main column (a phone's sidebar is closed), until the first question.
+    labels = [button.label for button in fake_app.main.button]
     assert all(escape_markdown(starter) in labels for starter in collection.starters)
+    next(button for button in fake_app.main.button if button.label == escape_markdown(collection.starters[0])).click().run()
+    assert [m.markdown[0].value for m in fake_app.chat_message if m.name == "user"] == [escape_markdown(collection.starters[0])]
+    assert not any(button.label == escape_markdown(collection.starters[1]) for button in fake_app.main.button)
 
 
 @pytest.mark.model

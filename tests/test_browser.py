@@ -98,19 +98,18 @@ def test_a_new_user_asks_opens_a_source_and_follows_up(server, browser):
     answer = page.get_by_test_id("stChatMessage").nth(1)
     assert "5-7 years" in answer.inner_text()
     assert "[1]" in answer.inner_text()
-    source = answer.get_by_test_id("stExpander").first
-    assert "Assistant Professor Jobs in Machine Learning" in source.inner_text()
-    source.locator("summary").click()
-    highlighted = source.locator("span", has_text="typically held for 5-7 years").first
-    highlighted.wait_for(timeout=10_000)
-    page.wait_for_timeout(300)
+    # A compact source list: "[1] Assistant professor · Definitions" opens the guide at the passage.
+    source = answer.get_by_role("button", name=re.compile(r"^\[1\] Assistant professor"))
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "screenshot-answer.png"), full_page=True)
-
-    source.get_by_role("button", name="Open in guide").click()
+    source.click()
     dialog = page.get_by_role("dialog")
     dialog.get_by_text("typically held for 5-7 years").first.wait_for(timeout=20_000)
-    assert "Definitions" in dialog.inner_text()
+    assert "Definitions" in dialog.inner_text() and "Assistant Professor Jobs in Machine Learning" in dialog.inner_text()
+    highlighted = dialog.locator("span", has_text="typically held for 5-7 years").last
+    page.wait_for_timeout(500)
+    box = highlighted.bounding_box()
+    assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= 1000, box
     page.keyboard.press("Escape")
     dialog.wait_for(state="detached", timeout=10_000)
 
@@ -332,23 +331,22 @@ def test_guide_text_is_shown_as_text_in_every_widget(hostile_app, pixel_server, 
     _wait_for_text(header, "apptitle")
     assert short("apptitle") in visible(header)
     assert short("description") in visible(page.get_by_test_id("stAppViewContainer"))
-    sidebar = page.get_by_test_id("stSidebar")
-    assert short("starter") in visible(sidebar)
+    main = page.get_by_test_id("stMainBlockContainer")
+    assert short("starter") in visible(main)  # the starters, in the main column
     assert _live_elements(page, port) == []
 
     # An answer (its lead names the role by its label), its citation expander and the guide dialog.
     _ask(page, "What qualifications does a lecturer need?", 0)
     answer = page.get_by_test_id("stChatMessage").nth(1)
     assert all(text in visible(answer) for text in literal), visible(answer)
-    assert short("title") in visible(answer) and short("heading") in visible(answer)  # the expander's label
-    source = answer.get_by_test_id("stExpander").first
-    source.locator("summary").click()
-    _wait_for_text(source, "A PhD is required")
-    assert all(text in visible(source) for text in literal)
-    source.get_by_role("button", name="Open in guide").click()
+    # The source button's label and tooltip, and the guide it opens.
+    source = answer.get_by_role("button", name=re.compile(r"^\[1\] "))
+    assert "Lecturer ![t](http:" in visible(source), visible(source)  # the label, cut short, as text
+    source.click()
     dialog = page.get_by_role("dialog")
     _wait_for_text(dialog, "A PhD is required")
     assert all(text in visible(dialog) for text in literal) and short("title") in visible(dialog)
+    assert short("heading") in visible(dialog)
     assert _live_elements(page, port) == []
     page.keyboard.press("Escape")
     dialog.wait_for(state="detached", timeout=10_000)
@@ -374,9 +372,30 @@ def test_guide_text_is_shown_as_text_in_every_widget(hostile_app, pixel_server, 
     assert re.search(r"(?<!\\)(\]\(|<img|<a )", exported) is None
     assert "\\*\\*BOLD\\*\\*" in exported and "\\*\\*label\\*\\*" in exported
 
-    # The Guides tab: the guide picker, the caption and the whole guide.
-    page.get_by_role("tab", name="Guides").click()
-    tab = page.get_by_role("tabpanel").last
+    # A refusal's suggestions (the closest sections: guide titles and headings) and the sidebar's
+    # list of conversations (the first question: user text), both as text.
+    _ask(page, "How do I get a student visa? " + short("question"), 6)
+    refusal = page.get_by_test_id("stChatMessage").nth(7)
+    _wait_for_text(refusal, "Try one of these instead")
+    assert short("heading") in visible(refusal) or short("title") in visible(refusal), visible(refusal)
+    sidebar = page.get_by_test_id("stSidebar")
+    assert "What qualifications does a lecturer need?" in visible(sidebar)
+    share = sidebar.get_by_test_id("stCode").inner_text().strip()
+    assert _live_elements(page, port) == []
+
+    # The read-only view a share link opens.
+    reader = page.context.browser.new_page(viewport={"width": 1400, "height": 1400})
+    reader.goto(share)
+    reader.get_by_text("A shared conversation, read-only.").wait_for(timeout=60_000)
+    _wait_for_text(reader.get_by_test_id("stChatMessage").nth(7), "student visa")
+    assert short("question") in visible(reader.get_by_test_id("stChatMessage").nth(6))
+    assert all(text in visible(reader.get_by_test_id("stChatMessage").nth(1)) for text in literal)
+    assert _live_elements(reader, port) == []
+    reader.close()
+
+    # The Guides view: the guide picker, the caption and the whole guide.
+    page.get_by_test_id("stRadioGroup").get_by_text("Guides", exact=True).click()
+    tab = page.get_by_test_id("stMainBlockContainer")
     _wait_for_text(tab, "A PhD is required")
     assert all(text in visible(tab) for text in literal) and short("title") in visible(tab)
     page.wait_for_timeout(1000)
@@ -390,9 +409,9 @@ def test_guide_text_is_shown_as_text_in_every_widget(hostile_app, pixel_server, 
     alert = page.get_by_test_id("stAlert").filter(has_text="cannot be indexed")
     _wait_for_text(alert, "bad.md")
     assert role in visible(alert), visible(alert)
-    page.get_by_role("tab", name="Chat").click()
-    _ask(page, "What do lecturers teach?", 0)
-    assert "undergraduate courses" in visible(page.get_by_test_id("stChatMessage").nth(1))
+    page.get_by_test_id("stRadioGroup").get_by_text("Chat", exact=True).click()
+    _ask(page, "What do lecturers teach?", 8)
+    assert "undergraduate courses" in visible(page.get_by_test_id("stChatMessage").nth(9))
     page.wait_for_timeout(1000)
     assert _live_elements(page, port) == []
     assert requests == []

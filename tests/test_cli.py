@@ -429,7 +429,9 @@ def test_the_app_listens_on_loopback_unless_an_address_is_given(monkeypatch, tmp
     assert commands[1][commands[1].index("--server.address") + 1] == "0.0.0.0" and "9000" in commands[1]
     root = Path(__file__).resolve().parent.parent
     dry = subprocess.run(["make", "-n", "-o", ".venv/.installed", "run"], cwd=root, capture_output=True, text=True)
-    assert "--server.address 127.0.0.1" in dry.stdout, dry.stdout + dry.stderr
+    assert "guide chat --port 8501 --address 127.0.0.1" in dry.stdout, dry.stdout + dry.stderr
+    # The app is started with its model loaded and no file watcher (guide.serve.local).
+    assert commands[0][1:3] == ["-m", "guide.serve.local"]
 
 
 def test_streamlit_run_from_the_project_folder_listens_on_loopback(tmp_path):

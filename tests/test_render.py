@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from guide.answer.records import Answer, Citation
 from guide.ask.interpret import Interpretation
 from guide.render import HIGHLIGHT, JOINER, answer_markdown, conversation_markdown, escape_markdown, passage_markdown
@@ -50,4 +52,42 @@ def test_answer_and_export_escape_corpus_and_user_text():
     assert "<script>" not in answer_markdown(answer)
     exported = conversation_markdown([{"role": "user", "content": "q <b>"}, {"role": "assistant", "answer": answer}])
     assert "<script>" not in exported and "<b>" not in exported and "<i>" not in exported
-    assert "Sources:" in exported and "corpus/d\\.md" in exported and "Confidence: high (0.90)" in exported
+    assert "Sources:" in exported and "(corpus/d.md)" in exported and "now [1]" in exported and "Confidence: high (0.90)" in exported
+
+
+EXPORT_HOSTILE = (
+    "A PhD [site](http://127.0.0.1/x) ![px](http://127.0.0.1/p.png) **BOLD** _it_ `code` $x^2$ <img src=x> "
+    "<a href=y>t</a> &amp; &#60; https://a.io www.b.org me@c.net :smile: a|b ~~del~~ [1]: http://z [2](u) [3][4]\n"
+    "# Heading\n- item\n1. first\n> quote\n---\n===\n+ plus"
+)
+
+
+def test_exported_text_renders_as_exactly_its_characters_in_a_commonmark_viewer():
+    import html
+
+    from markdown_it import MarkdownIt
+
+    from guide.render import export_text, export_with_citations
+
+    viewer = MarkdownIt("gfm-like") if _has_linkify() else MarkdownIt("commonmark").enable("table").enable("strikethrough")
+    for render in (export_text, export_with_citations):
+        shown = viewer.render(render(EXPORT_HOSTILE))
+        tags = set(re.findall(r"</?([a-z0-9]+)", shown))
+        assert tags <= {"p", "br"}, (tags, shown)
+        text = html.unescape(re.sub(r"<[^>]+>", "", shown)).replace(JOINER, "")
+        assert " ".join(text.split()) == " ".join(EXPORT_HOSTILE.split())
+
+
+def test_exported_text_keeps_ordinary_punctuation_readable():
+    from guide.render import export_with_citations
+
+    line = "Assistant professors (AI's) hold 5-7 years posts, e.g. 40-50% teaching! [1] [12]."
+    assert export_with_citations(line) == line
+
+
+def _has_linkify() -> bool:
+    try:
+        import linkify_it  # noqa: F401
+    except ImportError:
+        return False
+    return True

@@ -92,12 +92,16 @@ def test_every_key_is_documented_in_the_readme():
 @pytest.mark.parametrize(("name", "key"), sorted(ENVIRONMENT.items()))
 def test_every_environment_variable_overrides_guide_yaml_and_a_flag_overrides_it(name, key, tmp_path):
     config = tmp_path / "guide.yaml"
-    special = {"feedback.url": ("sqlite:///yaml.db", "sqlite:///env.db"), "ui.allow_rebuild": ("true", "false")}
+    special = {
+        "feedback.url": ("sqlite:///yaml.db", "sqlite:///env.db"),
+        "ui.allow_rebuild": ("true", "false"),
+        "conversations.retention_days": (10, "7"),
+    }
     from_yaml, value = special.get(key, ("from-yaml", "from-env"))
     config.write_text(yaml.safe_dump(_nested(key, from_yaml)))
     result = _settings(env={name: value}, config=config)
     assert result.exit_code == 0, result.output
-    assert _shown(result.stdout, key) == value
+    assert _shown(result.stdout, key) == (7.0 if key == "conversations.retention_days" else value)
     if key in ("corpus_dir", "index_dir"):
         flag = "--corpus" if key == "corpus_dir" else "--index"
         flagged = CliRunner().invoke(main, [flag, "from-flag", "settings", "--json"], env={name: value})

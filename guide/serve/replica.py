@@ -127,7 +127,12 @@ def load_until_ready(health: Health, retry_seconds: float = 3.0) -> None:
                 logger.warning("Not ready: %s (retrying every %.0f s)", error, retry_seconds)
             health.reason = str(error)
             time.sleep(retry_seconds)
-    serving.preload(Engine(settings, embedder, index))
+    from guide.serve.local import warm_up
+
+    engine = Engine(settings, embedder, index)
+    # Every kind of answer computed once, so the first visitors wait no longer than later ones.
+    logger.info("Warmed up in %.1f s", warm_up(engine))
+    serving.preload(engine)
 
 
 def _draining_signal_handler(health: Health):
