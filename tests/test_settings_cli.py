@@ -40,7 +40,7 @@ def _other(value: object) -> object:
         return round(value + 0.125, 4)
     if isinstance(value, Path):
         return f"{value}-elsewhere"
-    return {"auto": "true", "faiss": "faiss", "extractive": "extractive"}.get(str(value), f"{value}x")
+    return {"auto": "true", "faiss": "faiss", "extractive": "extractive", "openai": "local"}.get(str(value), f"{value}x")
 
 
 def _nested(key: str, value: object) -> dict:
@@ -92,7 +92,8 @@ def test_every_key_is_documented_in_the_readme():
 @pytest.mark.parametrize(("name", "key"), sorted(ENVIRONMENT.items()))
 def test_every_environment_variable_overrides_guide_yaml_and_a_flag_overrides_it(name, key, tmp_path):
     config = tmp_path / "guide.yaml"
-    special = {"feedback.url": ("sqlite:///yaml.db", "sqlite:///env.db"), "ui.allow_rebuild": ("true", "false")}
+    special = {"feedback.url": ("sqlite:///yaml.db", "sqlite:///env.db"), "ui.allow_rebuild": ("true", "false"),
+               "writer.mode": ("local", "openai")}
     from_yaml, value = special.get(key, ("from-yaml", "from-env"))
     config.write_text(yaml.safe_dump(_nested(key, from_yaml)))
     result = _settings(env={name: value}, config=config)

@@ -4,6 +4,7 @@ The engine understands the question, retrieves, and decides whether to refuse (t
 every answerer); an answerer only writes the answer. `answer.backend` names one of `ANSWERERS`:
 
     ANSWERERS["extractive"] = ExtractiveAnswerer      # quotes the guides' sentences
+    ANSWERERS["writer"] = WritingAnswerer             # a language model writes, each sentence checked
 
 A factory is called once per engine with the settings and the engine's cached query embedder;
 another answerer (a generative one, say) is one module with such a class plus one line here.
@@ -21,6 +22,7 @@ import numpy as np
 
 from guide.answer.extractive import ExtractiveAnswerer
 from guide.answer.records import Answer
+from guide.answer.writer import WritingAnswerer
 from guide.ask.interpret import Interpretation, Lexicon
 from guide.ask.retrieval import Retrieval, Retriever
 from guide.config import Settings
@@ -96,7 +98,7 @@ class StreamingAnswerer(Answerer, Protocol):
 AnswererFactory = Callable[[Settings, EmbedMany], Answerer]
 
 # `answer.backend` name -> factory (a class taking the settings and the query embedder).
-ANSWERERS: dict[str, AnswererFactory] = {"extractive": ExtractiveAnswerer}
+ANSWERERS: dict[str, AnswererFactory] = {"extractive": ExtractiveAnswerer, "writer": WritingAnswerer}
 
 
 def make_answerer(settings: Settings, embed_many: EmbedMany) -> Answerer:
