@@ -91,7 +91,8 @@ class SentenceStream:
         for match in _END.finditer(self._buffer):
             before = self._buffer[start : match.start()].split()
             last = before[-1].lower().rstrip(".") if before else ""
-            if last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha()):
+            # "e.g.", "Ph.D.", "Dr." and initials do not end sentences.
+            if last in _ABBREVIATIONS or re.fullmatch(r"[a-z]|(?:[a-z]{1,3}\.)+[a-z]{1,3}", last):
                 continue
             sentences.append(self._buffer[start : match.end()].strip())
             start = match.end()
@@ -103,7 +104,7 @@ class SentenceStream:
         rest, self._buffer = self._buffer.strip(), ""
         if not rest:
             return None, ""
-        claim = re.sub(r"(\s*\[[^\]\n]{1,20}\])+\s*\.?$", "", rest)
+        claim = re.sub(r"(\s*\[[^\]\n]{1,20}\])+$", "", rest)
         return (rest, "") if claim.rstrip().endswith((".", "!", "?")) else (None, rest)
 
 
