@@ -503,6 +503,13 @@ def evaluate_command(
     ]
     labels = load_boilerplate_labels()
     engine = _engine(settings)
+    answerers = None
+    if settings.answer.backend != "extractive":
+        # The answerer set side by side with the extractive one; its answers are then reused.
+        from guide.quality.answerers import as_useful, side_by_side
+
+        sets = {"facts": as_useful(questions), "usefulness": useful}
+        answerers, engine = side_by_side(engine, sets, boilerplate_sample(labels), k)
     outcomes = evaluate(engine, questions, k=k)
     summary = summarise(outcomes)
     useful_outcomes = evaluate_usefulness(engine, useful, boilerplate_sample(labels))
@@ -536,6 +543,8 @@ def evaluate_command(
             data["growth"] = {"base": growth.base, "grown": growth.grown}
         if calibration is not None:
             data["calibration"] = calibration
+        if answerers is not None:
+            data["answerers"] = answerers
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     else:
         click.echo(
@@ -575,6 +584,10 @@ def evaluate_command(
                 click.echo(f"  - {problem}")
         if calibration is not None:
             click.echo("\nCalibration: " + ", ".join(f"{k}={v}" for k, v in calibration.items()))
+        if answerers is not None:
+            from guide.quality.answerers import format_side_by_side
+
+            click.echo("\nAnswerers side by side:\n" + "\n".join(format_side_by_side(answerers)))
         click.echo("\nAll targets met." if not missed else "\nMissed targets: " + "; ".join(missed))
     if check and missed:
         sys.exit(1)

@@ -98,3 +98,25 @@ class ScriptedServer:
     def stop(self) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
+
+
+def mimic(passages: dict[int, str]) -> str:
+    """An answer with the mistakes models make: a sentence of passage 1 cited rightly, one of
+    passage 2 cited as 1, one of passage 3 uncited, and an invented number."""
+    parts = []
+    for place, n in enumerate(sorted(passages)[:3]):
+        sentences = [s for s in re.split(r"(?<=[.!?])\s+", passages[n].replace("\n", " ")) if len(s.split()) >= 6]
+        if sentences:
+            parts.append(sentences[0] + [f" [{n}]", " [1]", ""][place])
+    parts.append("Most posts also ask for 12 years of industry experience [1].")
+    return " ".join(parts)
+
+
+if __name__ == "__main__":
+    # A scripted server to measure the writer by hand: python -m tests.llm_server (Ctrl-C stops it).
+    served = ScriptedServer(script=mimic).start()
+    print(f"Scripted OpenAI-compatible server at {served.url} (answers like tests.llm_server.mimic)", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        served.stop()

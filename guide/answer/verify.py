@@ -2,7 +2,7 @@
 
 A sentence is supported by a passage when all of these hold:
 - its embedding comes within `writer.min_similarity` (cosine) of one of the passage's sentences
-  (the index already holds their embeddings);
+  that may be quoted (not navigation or calls to action the build marked);
 - `writer.min_overlap` of its content words (as Snowball stems) are the passage's;
 - every number, name and degree in it is in the passage ("5-7 years", "NIH", "MD");
 - it says no more than the passage: "essential" or "must" needs such a word in the passage's
@@ -130,7 +130,14 @@ class Verifier:
         self.hits = list(hits)
         self.settings = settings
         self._embed_many = embed_many
-        self._rows = [list(range(*index.chunk_spans[hit.row])) for hit in self.hits]
+        # Only sentences that may be quoted support a claim (not navigation or calls to action).
+        self._rows = [[row for row in range(*index.chunk_spans[hit.row]) if index.spans[row].material] for hit in self.hits]
+        # The sentences are embedded as written (the index holds them with their headings, which
+        # a written sentence lacks), in one batch for the whole prompt.
+        texts = [index.spans[row].text for rows in self._rows for row in rows]
+        vectors = embed_many(texts) if texts else np.zeros((0, 1), dtype=np.float32)
+        bounds = np.cumsum([0, *(len(rows) for rows in self._rows)])
+        self._vectors = [vectors[start:end] for start, end in zip(bounds[:-1], bounds[1:], strict=True)]
         contexts = [hit.chunk.context_text() for hit in self.hits]
         self._stems = [stems(text) for text in contexts]
         self._numbers = [numbers_in(text) for text in contexts]
@@ -139,12 +146,15 @@ class Verifier:
     def embed(self, text: str) -> np.ndarray:
         return self._embed_many([text])[0]
 
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embed_many(list(texts))
+
     def support(self, claim: str, vector: np.ndarray, passage: int) -> Support:
         """How passage `passage` (from 0) supports `claim` (embedded as `vector`)."""
         rows = self._rows[passage]
         if not rows:
             return Support(passage, -1, 0.0, 0.0, (), False)
-        similarities = self.index.span_store.similarities(vector, rows)[:, 0]
+        similarities = self._vectors[passage] @ vector
         best = int(np.argmax(similarities))
         span_row = rows[best]
         claim_stems = stems(claim)

@@ -303,7 +303,7 @@ def _replacement(
     if not unused:
         return None
     vector = verifier.embed(claim)
-    similarities = verifier.index.span_store.similarities(vector, [row for _, row in unused])[:, 0]
+    similarities = verifier.embed_texts([verifier.index.spans[row].text for _, row in unused]) @ vector
     return unused[int(similarities.argmax())]
 
 
@@ -313,18 +313,15 @@ def _coverage(points: list[tuple[int, int]], shown: set[int], text: str, verifie
     if not points:
         return 1.0
     sentences = [part for part in re.split(r"(?<=\])\s+", text) if part]
-    vectors = verifier._embed_many(sentences) if sentences else None
     written_numbers = numbers_in(re.sub(r"\[\d+\]", "", text))
-    covered = 0
-    for _, row in points:
-        span = verifier.index.spans[row]
-        if row in shown:
-            covered += 1
-            continue
-        if vectors is None or not numbers_in(span.text) <= written_numbers:
-            continue
-        closeness = verifier.index.span_store.similarities(vectors, [row]).max()
-        covered += bool(closeness >= verifier.settings.min_similarity)
+    missing = [verifier.index.spans[row].text for _, row in points if row not in shown]
+    if not missing or not sentences:
+        return 1 - len(missing) / len(points)
+    closeness = verifier.embed_texts(missing) @ verifier.embed_texts(sentences).T
+    covered = len(points) - len(missing)
+    for point, text_of_point in enumerate(missing):
+        if numbers_in(text_of_point) <= written_numbers:
+            covered += bool(closeness[point].max() >= verifier.settings.min_similarity)
     return covered / len(points)
 
 
