@@ -290,3 +290,35 @@ def test_numbers_names_degrees_and_modality_are_checked():
     assert names_in("Most lecturers hold a PhD from MIT and an MD") == {"phd", "mit", "md"}
     assert names_in("Lecturers teach") == set()
     assert split_citations("They teach [2, 3] and research [Passage 4].") == ("They teach and research.", (2, 3, 4))
+
+
+def test_guide_eval_sets_the_writer_beside_the_extractive_answerer(fake_shipped_index, llm, tmp_path):
+    from tests.llm_server import mimic
+
+    llm.script = mimic
+    facts = tmp_path / "facts.yaml"
+    facts.write_text(yaml.safe_dump([
+        {"question": POSTDOC, "role": "lecturer", "facts": ["1-3 years"]},
+        {"question": "How do I become an airline pilot?", "out_of_scope": True},
+    ]))
+    useful = tmp_path / "useful.yaml"
+    useful.write_text(yaml.safe_dump([
+        {"group": "broad", "question": "How do I become a machine learning lecturer?", "points": ["1-3 years"]},
+    ]))
+    folders = ["--corpus", str(fake_shipped_index.corpus_dir), "--index", str(fake_shipped_index.index_dir)]
+    env = {"GUIDE_MODEL": "fake", "GUIDE_ANSWER_BACKEND": "writer", "GUIDE_WRITER_URL": llm.url}
+    result = CliRunner().invoke(main, [*folders, "eval", "--set", str(facts), "--usefulness", str(useful), "--json"],
+                                env=env)
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)["answerers"]
+    assert set(figures) == {"facts", "usefulness"} and set(figures["facts"]) == {"writer", "extractive"}
+    written, quoted = figures["facts"]["writer"], figures["facts"]["extractive"]
+    assert written["unsupported_numbers"] == 0 and written["citation_precision"] == 1.0
+    # The mimic's invented "12 years" and its uncited or miscited sentences were caught.
+    assert written["sentences_replaced"] >= 1 and quoted["sentences_replaced"] == 0
+    assert written["off_topic_answered"] == 0 and "first_text_median_s" in written
+    # The model was asked once per answered question, not again by the evaluation after it.
+    assert len(llm.requests) == 2
+    plain = CliRunner().invoke(main, [*folders, "eval", "--set", str(facts), "--usefulness", str(useful), "--json"],
+                               env={"GUIDE_MODEL": "fake"})
+    assert "answerers" not in json.loads(plain.stdout)
