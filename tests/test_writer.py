@@ -195,7 +195,9 @@ def test_too_few_supported_sentences_give_the_extractive_answer(fake_shipped_ind
 def test_comparisons_and_refusals_stay_as_the_engine_decides(fake_shipped_index, llm, embedder):
     engine = writer_engine(fake_shipped_index, llm, embedder)
     compared = engine.ask("Compare a lecturer and an assistant professor")
-    assert compared.comparison is not None and compared.text.startswith("Comparisons are quoted")
+    assert compared.comparison is not None and compared.extra["writer"]["fallback"] == "kind"
+    quoted = Engine.load(fake_shipped_index, embedder).ask("Compare a lecturer and an assistant professor")
+    assert compared.text == quoted.text
     refused = engine.ask("How do I become an airline pilot?")
     assert refused.refused
     assert llm.requests == []

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 # Kinds the extractive answer covers better than a few written sentences can.
-QUOTED_KINDS = {"compare": "Comparisons", "cross-role": "Answers across roles"}
+QUOTED_KINDS = frozenset({"compare", "cross-role"})
 # The written answer stops taking sentences past this many words.
 MAX_WORDS = 120
 SYSTEM_PROMPT = (
@@ -146,8 +146,9 @@ class WritingAnswerer:
         extractive = self._extractive.answer(question, interpretation, retrieval, index)
         hits = retrieval.hits
         if interpretation.kind in QUOTED_KINDS or not hits:
-            note = f"{QUOTED_KINDS.get(interpretation.kind, 'This answer')} are quoted from the guides." if hits else ""
-            yield Final(_fallback(extractive, note, {"fallback": "kind", "seconds": time.perf_counter() - started}))
+            # A table or one group per guide: the extractive answer as it is, the model not asked.
+            stats = {"fallback": "kind", "seconds": time.perf_counter() - started}
+            yield Final(dataclasses.replace(extractive, extra={**extractive.extra, "writer": stats}))
             return
         verifier = Verifier(index.index, hits, self._embed_many, self.settings.writer)
         cited = CitationList(index.index)
@@ -160,43 +161,42 @@ class WritingAnswerer:
                     break
                 shown = self._place(sentence, verifier, cited, points, draft)
                 if shown:
-                    if "first_text_seconds" not in draft.stats:
-                        draft.stats["first_text_seconds"] = time.perf_counter() - started
+                    draft.stats.setdefault("first_text_seconds", time.perf_counter() - started)
                     yield _text((" " if len(draft.parts) > 1 else "") + shown)
         except ModelUnavailable as error:
             logger.warning("The writer falls back to the extractive answer: %s", error)
             reason = "down"
         except WriterTimeout:
             reason = "slow"
-        stats = draft.stats
-        stats["seconds"] = time.perf_counter() - started
+        draft.stats["seconds"] = time.perf_counter() - started
+        yield Final(self._conclude(extractive, draft, reason, points, verifier, cited))
+
+    def _conclude(
+        self, extractive: Answer, draft: _Draft, reason: str, points: list, verifier: Verifier, cited: CitationList
+    ) -> Answer:
+        """The written answer, or the extractive one with a notice when the written one falls short."""
+        stats, settings = draft.stats, self.settings.writer
         written = stats["kept"] + stats["reassigned"]
         if reason and not written:
-            yield Final(_fallback(extractive, _NOTICES[reason], {**stats, "fallback": reason}))
-            return
-        if written < self.settings.writer.min_sentences:
-            yield Final(_fallback(extractive, _NOTICES["few"], {**stats, "fallback": "few"}))
-            return
+            return _fallback(extractive, _NOTICES[reason], {**stats, "fallback": reason})
+        if written < settings.min_sentences:
+            return _fallback(extractive, _NOTICES["few"], {**stats, "fallback": "few"})
         text = " ".join(draft.parts)
-        coverage = _coverage(points, draft.shown_rows, text, verifier)
-        stats["coverage"] = coverage
-        if coverage < self.settings.writer.min_coverage:
-            yield Final(_fallback(extractive, _NOTICES["coverage"], {**stats, "fallback": "coverage"}))
-            return
+        stats["coverage"] = _coverage(points, draft.shown_rows, text, verifier)
+        if stats["coverage"] < settings.min_coverage:
+            return _fallback(extractive, _NOTICES["coverage"], {**stats, "fallback": "coverage"})
         if reason == "slow":
             text += "\n(The language model took too long to finish; the rest of its answer is left out.)"
         text += _replacement_note(stats)
-        yield Final(
-            Answer(
-                question,
-                interpretation,
-                text,
-                refused=False,
-                confidence=extractive.confidence,
-                citations=cited.citations(),
-                kind=extractive.kind,
-                extra={"writer": stats},
-            )
+        return Answer(
+            extractive.question,
+            extractive.interpretation,
+            text,
+            refused=False,
+            confidence=extractive.confidence,
+            citations=cited.citations(),
+            kind=extractive.kind,
+            extra={"writer": stats},
         )
 
     def _sentences(self, messages: Messages, started: float, stats: dict[str, Any]) -> Iterator[str]:
