@@ -131,6 +131,18 @@ def test_strengthened_wording_is_replaced(fake_shipped_index, llm, embedder):
     assert "1 of the model's sentences was not supported" in answer.text
 
 
+def test_a_sentence_already_shown_as_a_replacement_is_not_shown_twice(fake_shipped_index, llm, embedder):
+    def script(passages):
+        n, sentence = sentence_with(passages, "1-3 years")
+        m, other = sentence_with(passages, "PhD in computer science")
+        return f"{other} [{m}] {sentence.replace('1-3', '9-11')} [{n}] {sentence} [{n}]"
+
+    llm.script = script
+    _, answer = events_of(writer_engine(fake_shipped_index, llm, embedder), POSTDOC)
+    assert answer.text.count(PREFER) == 1 and "9-11" not in answer.text
+    assert answer.extra["writer"]["repeated"] == 1
+
+
 def test_a_sentence_cut_off_is_not_shown(fake_shipped_index, llm, embedder):
     def script(passages):
         n, sentence = sentence_with(passages, "1-3 years")

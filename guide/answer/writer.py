@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 # Kinds the extractive answer covers better than a few written sentences can.
 QUOTED_KINDS = frozenset({"compare", "cross-role"})
+# A supported sentence this close to a sentence already shown says it again, and is left out.
+REPEAT_SIMILARITY = 0.9
 # The written answer stops taking sentences past this many words.
 MAX_WORDS = 120
 SYSTEM_PROMPT = (
@@ -218,6 +220,9 @@ class WritingAnswerer:
         stats["written"] += 1
         verdict = verifier.check(sentence)
         if verdict.support is not None:
+            if verdict.support.span_row in draft.shown_rows and verdict.support.similarity >= REPEAT_SIMILARITY:
+                stats["repeated"] = stats.get("repeated", 0) + 1  # already shown (as a replacement, say)
+                return ""
             stats[verdict.outcome] += 1
             hit = verifier.hits[verdict.support.passage]
             n = cited.cite(hit.row, verdict.support.span_row)
