@@ -251,6 +251,8 @@ def test_the_environment_chooses_the_writer_and_its_server(fake_shipped_index, l
     [
         ({"writer": {"mode": "cloud"}}, "'writer.mode' must be openai or local"),
         ({"writer": {"min_overlap": 1.5}}, "'writer.min_overlap' must be between 0 and 1.0"),
+        ({"answer": {"backend": "writer"}, "writer": {"base_url": "localhost:11434"}},
+         "writer.base_url must be the server's http:// or https:// address"),
         ({"answer": {"backend": "writer"}, "writer": {"mode": "local", "model_path": "missing.gguf"}},
          "writer.model_path must name a GGUF model file"),
     ],

@@ -50,6 +50,16 @@ class OpenAICompatibleModel:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         timeout = httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout)
         self.url = settings.base_url.rstrip("/") + "/chat/completions"
+        # Named in messages without any user name or password the URL may hold.
+        try:
+            parsed = httpx.URL(self.url)
+        except httpx.InvalidURL:
+            parsed = None
+        if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
+            raise ConfigError(
+                f"writer.base_url must be the server's http:// or https:// address with its /v1; got {settings.base_url!r}."
+            )
+        self._where = f"{parsed.scheme}://{parsed.host}" + (f":{parsed.port}" if parsed.port else "")
         self.settings = settings
         self._client = httpx.Client(headers=headers, timeout=timeout)
 
@@ -67,7 +77,7 @@ class OpenAICompatibleModel:
         try:
             with self._client.stream("POST", self.url, json=body) as response:
                 if response.status_code != 200:
-                    raise ModelUnavailable(f"the model server at {self.url} answered HTTP {response.status_code}")
+                    raise ModelUnavailable(f"the model server at {self._where} answered HTTP {response.status_code}")
                 for line in response.iter_lines():
                     if stop.is_set():
                         return
@@ -77,9 +87,9 @@ class OpenAICompatibleModel:
                     if piece:
                         yield piece
         except httpx.TimeoutException:
-            raise ModelUnavailable(f"the model server at {self.url} did not answer in time") from None
+            raise ModelUnavailable(f"the model server at {self._where} did not answer in time") from None
         except httpx.HTTPError as error:
-            raise ModelUnavailable(f"the model server at {self.url} cannot be reached ({type(error).__name__})") from None
+            raise ModelUnavailable(f"the model server at {self._where} cannot be reached ({type(error).__name__})") from None
 
 
 def _sse_piece(line: str) -> str | None:
