@@ -120,6 +120,6 @@ def test_guide_ask_json_reaches_llama_cpp_server(llama_server, shipped_index):
     folders = ["--corpus", str(shipped_index.corpus_dir), "--index", str(shipped_index.index_dir)]
     env = {"GUIDE_ANSWER_BACKEND": "writer", "GUIDE_WRITER_URL": llama_server}
     result = CliRunner().invoke(main, [*folders, "ask", SHIPPED_FACTS[0][0], "--json"], env=env)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 0 and result.stdout, (result.output, result.exception)
     data = json.loads(result.stdout)
     assert not data["refused"] and data["citations"]

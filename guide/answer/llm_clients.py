@@ -109,7 +109,9 @@ def _sse_piece(line: str) -> str | None:
 class LocalModel:
     """A GGUF model run in this process by llama-cpp-python (`pip install 'guide[local-llm]'`).
 
-    The model file loads on the first question; one reply is written at a time.
+    The model loads with the engine, in the thread that makes it: llama.cpp silences its output
+    while loading by swapping the process's standard output, which must not happen in a thread
+    beside others that write. One reply is written at a time.
     """
 
     def __init__(self, settings: WriterSettings) -> None:
@@ -122,30 +124,21 @@ class LocalModel:
             )
         if importlib.util.find_spec("llama_cpp") is None:
             raise ConfigError("writer.mode local needs llama-cpp-python: pip install 'guide[local-llm]'.")
+        # Busy-waiting OpenMP threads collapse to ~1 token/s on a shared machine.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        from llama_cpp import Llama
+
         self.settings = settings
-        self.path = path
-        self._llama = None
         self._lock = threading.Lock()
-
-    def _load(self):
-        if self._llama is None:
-            # Busy-waiting OpenMP threads collapse to ~1 token/s on a shared machine.
-            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-            from llama_cpp import Llama
-
-            threads = self.settings.threads or max(1, min(4, os.cpu_count() or 1))
-            try:
-                self._llama = Llama(
-                    model_path=str(self.path), n_ctx=self.settings.context_tokens, n_threads=threads, verbose=False
-                )
-            except (ValueError, RuntimeError) as error:
-                raise ModelUnavailable(f"the model file {self.path.name} cannot be loaded ({error})") from None
-        return self._llama
+        threads = settings.threads or max(1, min(4, os.cpu_count() or 1))
+        try:
+            self._llama = Llama(model_path=str(path), n_ctx=settings.context_tokens, n_threads=threads, verbose=False)
+        except (ValueError, RuntimeError) as error:
+            raise ConfigError(f"The model file {path} cannot be loaded by llama.cpp ({error}).") from None
 
     def stream_chat(self, messages: Messages, stop: threading.Event) -> Iterator[str]:
         with self._lock:
-            llama = self._load()
-            chunks = llama.create_chat_completion(
+            chunks = self._llama.create_chat_completion(
                 messages=messages,
                 stream=True,
                 max_tokens=self.settings.max_tokens,

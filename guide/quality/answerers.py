@@ -95,9 +95,11 @@ def citation_figures(answer: Answer, engine: Any, measured: Measured) -> None:
             measured.unsupported_numbers += sorted(numbers_in(claim) - held)
             if cited:
                 measured.cited += 1
-                vector = verifier.embed(claim)
-                measured.cited_supported += any(
-                    verifier.support(claim, vector, i).holds(engine.settings.writer) for i in cited
+                # A quoted point may hold several of the guide's sentences: each must be supported.
+                parts = [part for part in re.split(r"(?<=[.!?])\s+(?=[A-Z])", claim) if part]
+                measured.cited_supported += all(
+                    any(verifier.support(part, verifier.embed(part), i).holds(engine.settings.writer) for i in cited)
+                    for part in parts
                 )
 
 
