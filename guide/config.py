@@ -222,9 +222,12 @@ class WriterSettings:
     min_similarity: float = 0.6
     min_overlap: float = 0.6
     # The extractive answer is shown instead when fewer of the written sentences survive, or when
-    # the written answer covers fewer of the extractive answer's points than this share.
+    # the written answer covers fewer of the extractive answer's sentences than this share (the
+    # same sentence, or one as close as support needs, with its numbers). At 1.0 the scripted
+    # model of the tests finds 69/72 and 161/176 key points against the extractive 67 and 158;
+    # at 0.5, 66 and 150 (`guide eval` with the writer on `python -m tests.llm_server`).
     min_sentences: int = 1
-    min_coverage: float = 0.5
+    min_coverage: float = 1.0
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,8 @@ def test_every_key_of_guide_yaml_is_read(key, default, tmp_path):
     value = _other(default)
     if key == "feedback.url":
         value = "sqlite:///elsewhere.db"
+    if key == "writer.min_coverage":
+        value = 0.5  # a share, at most its default 1.0
     config = tmp_path / "guide.yaml"
     config.write_text(yaml.safe_dump(_nested(key, value if not isinstance(value, Path) else str(value))))
     result = _settings(config=config)

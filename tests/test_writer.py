@@ -49,7 +49,9 @@ def embedder():
 
 
 def writer_engine(settings, llm, embedder, **overrides) -> Engine:
-    values = {"answer.backend": "writer", "writer.base_url": llm.url, "answer.writer_timeout": 10.0, **overrides}
+    # Coverage of the extractive answer is its own test: here the scripts write one or two sentences.
+    values = {"answer.backend": "writer", "writer.base_url": llm.url, "answer.writer_timeout": 10.0,
+              "writer.min_coverage": 0.0, **overrides}
     return Engine.load(apply_overrides(settings, values), embedder)
 
 
@@ -204,6 +206,21 @@ def test_too_few_supported_sentences_give_the_extractive_answer(fake_shipped_ind
     assert PREFER in answer.text
 
 
+def test_a_written_answer_covering_less_than_the_extractive_one_gives_the_extractive_one(
+    fake_shipped_index, llm, embedder
+):
+    def script(passages):
+        n, sentence = sentence_with(passages, "1-3 years")
+        return f"{sentence} [{n}]"
+
+    llm.script = script
+    quoted = Engine.load(fake_shipped_index, embedder).ask(POSTDOC)
+    assert quoted.text.count("[") == 2  # the extractive answer quotes two sentences; the model wrote one
+    _, answer = events_of(writer_engine(fake_shipped_index, llm, embedder, **{"writer.min_coverage": 1.0}), POSTDOC)
+    assert answer.text == "The written answer left out points the guides make; these are the guides' own words.\n" + quoted.text
+    assert answer.extra["writer"]["coverage"] == 0.5 and answer.extra["writer"]["fallback"] == "coverage"
+
+
 def test_comparisons_and_refusals_stay_as_the_engine_decides(fake_shipped_index, llm, embedder):
     engine = writer_engine(fake_shipped_index, llm, embedder)
     compared = engine.ask("Compare a lecturer and an assistant professor")
@@ -223,7 +240,8 @@ def test_guide_ask_json_uses_the_writer_set_in_guide_yaml(fake_shipped_index, ll
     llm.script = script
     config = tmp_path / "guide.yaml"
     config.write_text(
-        yaml.safe_dump({"answer": {"backend": "writer"}, "writer": {"base_url": llm.url, "model": "scripted"}})
+        yaml.safe_dump({"answer": {"backend": "writer"},
+                        "writer": {"base_url": llm.url, "model": "scripted", "min_coverage": 0.0}})
     )
     folders = ["--config", str(config), "--corpus", str(fake_shipped_index.corpus_dir), "--index",
                str(fake_shipped_index.index_dir)]

@@ -38,12 +38,16 @@ def app(shipped_index, tmp_path_factory):
 
     port = _free_port()
     feedback = tmp_path_factory.mktemp("writer-feedback") / "feedback.db"
+    config = feedback.with_name("guide.yaml")
+    config.write_text("writer:\n  min_coverage: 0.0\n")
     env = {
         **os.environ,
         "GUIDE_CORPUS_DIR": "corpus",
         "GUIDE_INDEX_DIR": "index",
         "GUIDE_FEEDBACK_URL": f"sqlite:///{feedback}",
         "GUIDE_FEEDBACK_SPOOL": str(feedback.with_name("spool.jsonl")),
+        # The written answer is shown even when it covers less than the extractive one.
+        "GUIDE_CONFIG": str(config),
         "GUIDE_ANSWER_BACKEND": "writer",
         "GUIDE_WRITER_URL": model.url,
     }

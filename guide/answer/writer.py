@@ -206,7 +206,9 @@ class WritingAnswerer:
         raises `WriterTimeout` past `answer.writer_timeout`."""
         splitter = SentenceStream()
         deadline = started + self.settings.answer.writer_timeout
+        stats["model_text"] = ""  # what the model wrote, for measuring (never shown as it is)
         for piece in _pieces(self.model, messages, deadline):
+            stats["model_text"] += piece
             yield from splitter.feed(piece)
         last, cut = splitter.finish()
         if last:
