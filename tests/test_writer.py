@@ -315,6 +315,19 @@ def test_sentences_are_cut_where_they_end_with_their_citations():
     assert stream.finish() == (None, "A Ph.D. takes 3-7 years [3] and")
     stream.feed("It ends here [4].")
     assert stream.finish() == ("It ends here [4].", "")
+    listed = stream.feed("Skills:\n- Python and PyTorch [1]\n- Lecturer Guide > Skills\n2. [1]\n")
+    assert listed == ["Skills:", "- Python and PyTorch [1]", "- Lecturer Guide > Skills", "2. [1]"]
+
+
+def test_a_passage_heading_repeated_by_the_model_is_not_shown(fake_shipped_index, llm, embedder):
+    def script(passages):
+        n, sentence = sentence_with(passages, "1-3 years")
+        m, other = sentence_with(passages, "PhD in computer science")
+        return f"{other} [{m}] Lecturer Jobs in Machine Learning > Qualifications and Experience\n2. [{n}] {sentence} [{n}]"
+
+    llm.script = script
+    _, answer = events_of(writer_engine(fake_shipped_index, llm, embedder), POSTDOC)
+    assert " > " not in answer.text and "\n2." not in answer.text and PREFER in answer.text
 
 
 def test_numbers_names_degrees_and_modality_are_checked():
@@ -356,3 +369,14 @@ def test_guide_eval_sets_the_writer_beside_the_extractive_answerer(fake_shipped_
     plain = CliRunner().invoke(main, [*folders, "eval", "--set", str(facts), "--usefulness", str(useful), "--json"],
                                env={"GUIDE_MODEL": "fake"})
     assert "answerers" not in json.loads(plain.stdout)
+
+
+def test_the_verifier_refuses_a_passage_heading_as_a_claim(fake_shipped_index, embedder):
+    from guide.answer.verify import Verifier
+
+    engine = Engine.load(fake_shipped_index, embedder)
+    hits = engine.retrieve(engine.interpret(POSTDOC)).hits
+    verifier = Verifier(engine.index, hits, engine.embed_many, engine.settings.writer)
+    verdict = verifier.check(f"{hits[0].chunk.title} > {hits[0].chunk.section} [1]")
+    assert verdict.support is None and verdict.reason == "repeats a passage's heading"
+    assert verifier.check(f"{PREFER}. [1]").support is not None

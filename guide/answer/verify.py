@@ -172,6 +172,9 @@ class Verifier:
         cited = tuple(n - 1 for n in numbers if 1 <= n <= len(self.hits))
         if len(re.findall(r"\w+", claim)) < 3:
             return Verdict(claim, cited, None, "too short to be a sentence")
+        if " > " in claim:
+            # The prompt names each passage "Title > Section": a model that repeats it states nothing.
+            return Verdict(claim, cited, None, "repeats a passage's heading")
         vector = self.embed(claim)
         supports = [self.support(claim, vector, passage) for passage in range(len(self.hits))]
         holding = [s for s in supports if s.holds(self.settings)]

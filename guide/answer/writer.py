@@ -86,20 +86,30 @@ class SentenceStream:
         self._buffer = ""
 
     def feed(self, piece: str) -> list[str]:
-        """The sentences `piece` completes."""
+        """The sentences `piece` completes; a line break ends one too (a list item, a heading)."""
         self._buffer += piece
         sentences = []
+        while "\n" in self._buffer:
+            line, self._buffer = self._buffer.split("\n", 1)
+            whole, rest = self._split(line)
+            sentences += [*whole, rest.strip()]
+        whole, self._buffer = self._split(self._buffer)
+        return [s for s in sentences + whole if s]
+
+    @staticmethod
+    def _split(text: str) -> tuple[list[str], str]:
+        """The whole sentences of `text`, and what follows the last one."""
+        sentences = []
         start = 0
-        for match in _END.finditer(self._buffer):
-            before = self._buffer[start : match.start()].split()
+        for match in _END.finditer(text):
+            before = text[start : match.start()].split()
             last = before[-1].lower().rstrip(".") if before else ""
             # "e.g.", "Ph.D.", "Dr." and initials do not end sentences.
             if last in _ABBREVIATIONS or re.fullmatch(r"[a-z]|(?:[a-z]{1,3}\.)+[a-z]{1,3}", last):
                 continue
-            sentences.append(self._buffer[start : match.end()].strip())
+            sentences.append(text[start : match.end()].strip())
             start = match.end()
-        self._buffer = self._buffer[start:]
-        return [s for s in sentences if s]
+        return sentences, text[start:]
 
     def finish(self) -> tuple[str | None, str]:
         """At the end of the reply: the last sentence when it is whole, and the cut-off rest otherwise."""
