@@ -34,7 +34,7 @@ def test_an_unexpected_error_shows_an_error_id_and_no_traceback_or_path(fake_shi
 
     at = _run(monkeypatch, tmp_path, fake_shipped_index)
     at.run()
-    monkeypatch.setattr(Engine, "ask", broken)
+    monkeypatch.setattr(Engine, "stream", broken)
     at.chat_input[0].set_value("What GPA do PhD admits have?").run()
     assert not at.exception
     shown = " ".join(error.value for error in at.error)

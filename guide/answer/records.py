@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from guide.ask import kinds
@@ -101,6 +101,8 @@ class Answer:
     closest: tuple[str, ...] = ()
     notice: str | None = None
     comparison: Comparison | None = None
+    # What an answerer reports of how it wrote the answer (the writer: sentences kept, replaced).
+    extra: dict[str, Any] = field(default_factory=dict)
     # The kind of question (see `guide.ask.kinds`) and, for structured kinds, the cited points.
     kind: str = kinds.FACT
     lead: str = ""
