@@ -20,7 +20,6 @@ from typing import Any
 
 from guide.config import Settings
 from guide.errors import ConfigError, CorpusProblem, IndexCorruptError, IndexMismatchError, IndexMissingError
-from guide.index import storage
 from guide.index.storage import (
     REBUILD_HINT,
     current_generation,
@@ -28,6 +27,7 @@ from guide.index.storage import (
     read_npy,
     verify_all,
 )
+from guide.index.storage import read_manifest as storage_manifest
 from guide.index.stores import VectorStore, store_class
 from guide.ingest.chunking import Chunk, Span
 from guide.ingest.collection import Collection
@@ -138,7 +138,7 @@ def _sha256(text: str) -> str:
 
 def read_manifest(generation: Path) -> dict[str, Any]:
     """The manifest of a generation of this format."""
-    return storage.read_manifest(generation, FORMAT_VERSION)
+    return storage_manifest(generation, FORMAT_VERSION)
 
 
 def load_index(index_dir: Path, model: str | None = None) -> LoadedIndex:
