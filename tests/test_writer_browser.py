@@ -6,6 +6,7 @@ The model is the scripted OpenAI-compatible server of `tests/llm_server.py`, on 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -88,8 +89,12 @@ def test_the_app_shows_the_checked_written_answer_then_its_sources(app, browser)
     assert len(model.requests) == 1
     assert PREFER in shown and "9-11" not in shown
     assert "not supported by the passages" in shown
-    source = answer.get_by_test_id("stExpander").first
-    assert "[1]" in source.inner_text()
-    source.locator("summary").click()
-    source.locator("span", has_text="PhD in computer science").first.wait_for(timeout=10_000)
+    # The checked sentences were shown as they came, in the status above the answer.
+    status = answer.get_by_test_id("stExpander").first
+    status.locator("summary").click()
+    assert PREFER in status.inner_text()
+    # Then its sources: the first opens its passage.
+    answer.get_by_role("button", name=re.compile(r"^\[1\] ")).click()
+    page.get_by_role("dialog").wait_for(timeout=15_000)
+    page.get_by_role("dialog").locator("span", has_text="PhD in computer science").first.wait_for(timeout=10_000)
     page.close()
