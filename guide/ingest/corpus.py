@@ -369,8 +369,11 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
     try:
         size = path.stat().st_size
         if size > max_bytes:
+            if kind_of(path) is not None:  # a page as saved: listed as skipped, never fatal
+                message = f"the file is {size / 2**20:.3g} MB, over the {max_bytes / 2**20:.3g} MB limit for a page (ingest.max_page_mb)"
+                raise CorpusError(f"{name}: {message}", [CorpusProblem(name, message, skipped=True)])
             message = f"the file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit for a guide; split it or remove it"
-            raise CorpusError(f"{name}: {message}", [CorpusProblem(name, message, skipped=kind_of(path) is not None)])
+            raise CorpusError(f"{name}: {message}", [CorpusProblem(name, message)])
         return path.read_bytes()
     except OSError as error:
         message = f"cannot read the file ({error.strerror or error}); check its permissions"

@@ -65,7 +65,8 @@ def convert(name: str, data: bytes | str, kind: str, limits: Limits | None = Non
     limits = limits or Limits()
     if len(data) > limits.max_bytes:
         raise ConversionError(
-            f"the file is {len(data) / 1e6:.1f} MB, over the {limits.max_bytes / 1e6:.0f} MB limit for a page"
+            f"the file is {len(data) / 2**20:.3g} MB, over the {limits.max_bytes / 2**20:.3g} MB limit for a page "
+            "(ingest.max_page_mb)"
         )
     converters = {"html": html_to_guide, "pdf": pdf_to_guide, "docx": docx_to_guide}
     try:
