@@ -206,7 +206,7 @@ def status(quiet: bool, as_json: bool) -> None:
             for line in corpus_lines(manifest.get("corpus", {})):
                 click.echo(line)
             for entry in corpus_listing(manifest)["skipped"]:
-                click.echo(f"Skipped {entry['path']}: {entry['reason']}")
+                click.echo(f"Skipped {entry['path']}" + (f": {entry['reason']}" if entry["reason"] else ""))
     sys.exit(code)
 
 
