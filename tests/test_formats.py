@@ -74,11 +74,16 @@ def test_pdf_headings_come_from_larger_type_and_wrapped_lines_are_joined(tmp_pat
     assert "- Anatomy and physiology\n- Pharmacology" in document.text
 
 
-def test_pdf_page_numbers_and_running_headers_are_left_out():
-    pages = [[(9, "JobsSite careers"), (11, f"Page {n} tells one more thing about welding work."), (9, str(n))] for n in (1, 2, 3)]
+def test_pdf_page_numbers_and_running_headers_are_left_out_and_text_repeated_within_pages_is_not():
+    body = [(11, "Welders wear masks on every shift."), (11, "Safety comes first in this trade.")]
+    pages = [
+        [(9, "JobsSite careers"), (11, f"Page {n} tells one more thing about welding work."), *body, *body, (9, str(n))]
+        for n in (1, 2, 3)
+    ]
     text = convert("welder.pdf", make_pdf(pages), "pdf")
     assert "JobsSite careers" not in text and "\n2\n" not in text
     assert all(f"Page {n} tells" in text for n in (1, 2, 3))
+    assert text.count("Welders wear masks on every shift.") == 6
 
 
 def test_docx_headings_come_from_paragraph_styles_and_title_and_source_from_core_properties(tmp_path):

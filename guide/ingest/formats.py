@@ -195,16 +195,14 @@ def pdf_to_guide(data: bytes, limits: Limits) -> tuple[dict[str, str], list[str]
         raise ConversionError("the PDF is encrypted with a password; save an unprotected copy")
     if len(reader.pages) > limits.max_pages:
         raise ConversionError(f"the PDF has {len(reader.pages)} pages, over the limit of {limits.max_pages}")
-    lines: list[tuple[str, float]] = []
-    for page in reader.pages:
-        lines.extend(_pdf_lines(page))
+    pages = [_pdf_lines(page) for page in reader.pages]
     info = reader.metadata or {}
     meta = {
         "title": _line(str(info.get("/Title") or "")),
         "summary": _line(str(info.get("/Subject") or "")),
         "source": _line(str(info.get("/Source") or info.get("/URL") or "")),
     }
-    return meta, _pdf_blocks(_without_running_lines(lines, len(reader.pages)))
+    return meta, _pdf_blocks(_without_running_lines(pages))
 
 
 def _pdf_lines(page: Any) -> list[tuple[str, float]]:
@@ -231,11 +229,20 @@ def _pdf_lines(page: Any) -> list[tuple[str, float]]:
     return [(_line(text), size) for text, size in lines if _line(text)]
 
 
-def _without_running_lines(lines: list[tuple[str, float]], pages: int) -> list[tuple[str, float]]:
-    """Lines without page numbers, and without running headers or footers (a line on most pages)."""
-    counts = Counter(text for text, _ in lines)
-    repeated = {text for text, count in counts.items() if pages >= 3 and count > pages / 2}
-    return [(text, size) for text, size in lines if text not in repeated and not text.isdigit()]
+def _without_running_lines(pages: list[list[tuple[str, float]]]) -> list[tuple[str, float]]:
+    """The lines of all pages without page numbers and running headers or footers: a line among
+    the first or last two of most pages (of three or more)."""
+    edges = [{text for text, _ in lines[:2] + lines[-2:]} for lines in pages]
+    counts = Counter(text for edge in edges for text in edge)
+    running = {text for text, count in counts.items() if len(pages) >= 3 and count > len(pages) / 2}
+    kept = []
+    for lines in pages:
+        last = len(lines) - 1
+        for number, (text, size) in enumerate(lines):
+            at_edge = number < 2 or number > last - 2
+            if not text.isdigit() and not (at_edge and text in running):
+                kept.append((text, size))
+    return kept
 
 
 def _pdf_blocks(lines: list[tuple[str, float]]) -> list[str]:
