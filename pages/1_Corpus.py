@@ -33,8 +33,8 @@ def main() -> None:
     counts = manifest.get("counts", {})
     converted = sum(1 for entry in listing["files"] if entry.get("converted"))
     st.caption(
-        f"{counts.get('documents', 0)} guides indexed ({converted} converted), {len(listing['skipped'])} files skipped, "
-        f"{len(listing['duplicates'])} groups of copies · built {escape_markdown(str(manifest.get('built_at')))}"
+        f"Guides indexed: {counts.get('documents', 0)} ({converted} converted) · files skipped: {len(listing['skipped'])} · "
+        f"groups of copies: {len(listing['duplicates'])} · built {escape_markdown(str(manifest.get('built_at')))}"
     )
     if not status.fresh:
         st.warning("Out of date: " + escape_markdown("; ".join(status.reasons)) + ".")

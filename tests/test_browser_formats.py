@@ -100,7 +100,7 @@ def test_an_answer_from_a_converted_page_cites_it_and_opens_its_text(app_url, br
 def test_the_corpus_page_lists_the_converted_pages(app_url, browser):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(f"{app_url}/Corpus")
-    page.get_by_text("7 guides indexed (2 converted)").wait_for(timeout=60_000)
+    page.get_by_text("Guides indexed: 7 (2 converted)").wait_for(timeout=60_000)
     page.get_by_test_id("stDataFrame").first.wait_for(timeout=30_000)
     assert page.get_by_test_id("stDataFrame").count() == 1  # nothing skipped, no copies: captions instead
     assert "No file was left out." in page.inner_text("body")

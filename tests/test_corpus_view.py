@@ -91,7 +91,7 @@ def test_the_corpus_page_lists_the_same_as_plain_text(mixed, monkeypatch, tmp_pa
     at = AppTest.from_file(str(ROOT / "pages" / "1_Corpus.py"), default_timeout=60)
     at.run()
     assert not at.exception
-    assert at.caption[0].value.startswith("9 guides indexed (4 converted), 2 files skipped, 1 groups of copies")
+    assert at.caption[0].value.startswith("Guides indexed: 9 (4 converted) · files skipped: 2 · groups of copies: 1")
     indexed, skipped, copies = (frame.value for frame in at.dataframe)
     row = indexed[indexed["File"] == "data-scientist.html"].iloc[0]
     assert (row["Format"], row["Converted"], row["Title"]) == ("html", "yes", "Data Scientist Careers")
