@@ -294,6 +294,8 @@ def guide_browser(engine) -> None:
         st.caption(
             f"{escape_markdown(role_name(engine, chosen.role))} · {escape_markdown(chosen.path)} · {escape_markdown(chosen.source)}"
         )
+        if chosen.also_at:
+            st.caption(f"Also at: {escape_markdown(', '.join(chosen.also_at))}")
         st.markdown(passage_markdown(chosen.text))
 
 

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from streamlit.testing.v1 import AppTest
 
 from guide.cli import main
+from guide.index import load_index
 from tests.helpers import CORPUS, ROOT
 from tests.pages import DATA_SCIENTIST_HTML, make_docx, make_pdf, nurse_pdf
 
@@ -107,3 +108,27 @@ def test_the_corpus_page_before_any_build_says_what_to_do(monkeypatch, tmp_path)
     at = AppTest.from_file(str(Path(ROOT) / "pages" / "1_Corpus.py"), default_timeout=60)
     at.run()
     assert not at.exception and "guide build" in at.info[0].value
+
+
+def test_the_guides_view_shows_a_converted_page_as_escaped_text_and_where_else_a_guide_is(mixed, monkeypatch, tmp_path):
+    _, _, base = mixed
+    monkeypatch.setenv("GUIDE_CORPUS_DIR", str(base / "corpus"))
+    monkeypatch.setenv("GUIDE_INDEX_DIR", str(base / "index"))
+    monkeypatch.setenv("GUIDE_MODEL", "fake")
+    monkeypatch.setenv("GUIDE_FEEDBACK_URL", f"sqlite:///{tmp_path / 'feedback.db'}")
+    monkeypatch.setenv("GUIDE_FEEDBACK_SPOOL", str(tmp_path / "spool.jsonl"))
+    monkeypatch.chdir(tmp_path)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.radio[0].set_value("Guides").run()
+    documents = load_index(base / "index").documents
+
+    def show(doc_id: str) -> None:
+        next(box for box in at.selectbox if box.label == "Guide").set_value(documents[doc_id]).run()
+
+    show("lecturer")
+    assert not at.exception
+    assert "Also at: lecturer \\(1\\)\\.md" in [caption.value for caption in at.main.caption]
+    show("data-scientist")
+    shown = " ".join(markdown.value for markdown in at.main.markdown)
+    assert "\\<img src\\=x onerror\\=alert\\(1\\)\\>" in shown and "Browse all openings" not in shown
