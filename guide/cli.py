@@ -133,6 +133,8 @@ def build(force: bool, skip_invalid: bool, as_json: bool) -> None:
     )
     for problem in report.skipped:
         click.echo(f"Skipped {problem}", err=True)
+    for warning in report.warnings:
+        click.echo(f"Warning: {warning}", err=True)
 
 
 @main.command()
@@ -152,7 +154,13 @@ def status(quiet: bool, as_json: bool) -> None:
     if as_json:
         click.echo(
             json.dumps(
-                {"exists": state.exists, "fresh": state.fresh, "reasons": state.reasons, "manifest": state.manifest},
+                {
+                    "exists": state.exists,
+                    "fresh": state.fresh,
+                    "reasons": state.reasons,
+                    "warnings": (state.manifest or {}).get("warnings", []),
+                    "manifest": state.manifest,
+                },
                 indent=2,
             )
         )
@@ -173,6 +181,8 @@ def status(quiet: bool, as_json: bool) -> None:
             )
             click.echo(f"Built at: {manifest.get('built_at')}")
             click.echo("Status:   fresh" if state.fresh else f"Status:   out of date: {'; '.join(state.reasons)}")
+            for warning in manifest.get("warnings", []):
+                click.echo(f"Warning:  {warning.get('message') if isinstance(warning, dict) else warning}")
             for label, names in (("changed", state.changed), ("added", state.added), ("removed", state.removed)):
                 if names:
                     click.echo(f"  {label}: {', '.join(names)}")

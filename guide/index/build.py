@@ -42,6 +42,7 @@ from guide.ingest.chunking import Chunk, Span, chunk_reading, read_document
 from guide.ingest.collection import COLLECTION_FILE, Collection, load_collection
 from guide.ingest.corpus import Document, file_hashes, load_corpus
 from guide.ingest.material import mark_material
+from guide.ingest.names import role_names
 from guide.language import load_language
 
 logger = logging.getLogger(__name__)
@@ -168,8 +169,16 @@ def build_index(
             ),
         }
 
+        language = load_language(collection.language)
+        # Names are resolved with the whole corpus in view; what collides is reported, not silent.
+        warnings = [warning.to_json(language) for warning in role_names(documents, collection.field, language)[1]]
         report = BuildReport(
-            path=index_dir, documents=len(documents), chunks=len(chunks), spans=len(spans), skipped=skipped
+            path=index_dir,
+            documents=len(documents),
+            chunks=len(chunks),
+            spans=len(spans),
+            skipped=skipped,
+            warnings=[str(warning["message"]) for warning in warnings],
         )
         old_files = previous.manifest.get("files", {}) if previous else {}
         old_files = {name: digest for name, digest in old_files.items() if name != COLLECTION_FILE}
@@ -193,6 +202,7 @@ def build_index(
             "files": {**new_files, **{k: v for k, v in file_hashes(settings.corpus_dir).items() if k == COLLECTION_FILE}},
             "collection": collection.to_json(),
             "skipped": sorted(problem.path for problem in skipped),
+            "warnings": warnings,
             "counts": {"documents": len(documents), "chunks": len(chunks), "spans": len(spans)},
             "index": stores["chunks"].describe(),
             "stores": {kind: built.describe() for kind, built in stores.items()},

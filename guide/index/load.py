@@ -88,6 +88,7 @@ class BuildReport:
     chunks_reused: int = 0
     embedded: int = 0
     skipped: list[CorpusProblem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # names that collide across the corpus
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
