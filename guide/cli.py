@@ -138,6 +138,8 @@ def build(force: bool, skip_invalid: bool, as_json: bool) -> None:
         click.echo(line)
     for problem in report.skipped:
         click.echo(f"Skipped {problem}", err=True)
+    for warning in report.warnings:
+        click.echo(f"Warning: {warning}", err=True)
 
 
 def corpus_lines(corpus: dict[str, Any]) -> list[str]:
@@ -177,6 +179,7 @@ def status(quiet: bool, as_json: bool) -> None:
                     "exists": state.exists,
                     "fresh": state.fresh,
                     "reasons": state.reasons,
+                    "warnings": (state.manifest or {}).get("warnings", []),
                     "manifest": state.manifest,
                     **corpus_listing(state.manifest),
                 },
@@ -200,6 +203,8 @@ def status(quiet: bool, as_json: bool) -> None:
             )
             click.echo(f"Built at: {manifest.get('built_at')}")
             click.echo("Status:   fresh" if state.fresh else f"Status:   out of date: {'; '.join(state.reasons)}")
+            for warning in manifest.get("warnings", []):
+                click.echo(f"Warning:  {warning.get('message') if isinstance(warning, dict) else warning}")
             for label, names in (("changed", state.changed), ("added", state.added), ("removed", state.removed)):
                 if names:
                     click.echo(f"  {label}: {', '.join(names)}")

@@ -200,6 +200,7 @@ def source_label(citation: Citation, guide: str = "", width: int = 40) -> str:
 
 
 def suggestion(closest: str) -> str:
-    """A question to try instead, from a refusal's "title — section" (plain text, to be asked)."""
+    """A question to try instead, from a refusal's suggestion (plain text, to be asked); a kept
+    conversation's older refusal holds "title — section"."""
     title, _, section = closest.partition(" — ")
     return f"{section.strip()} ({title.strip()})" if section.strip() else title.strip()

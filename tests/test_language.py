@@ -36,7 +36,7 @@ def test_the_tiny_language_phrases_refusals_and_silent_guides(tmp_path, small_co
     engine = Engine(settings, fake_embedder, load_index(settings.index_dir))
     assert engine.ask("What qualifications do lecturers need?").kind == "fact"
     refused = engine.ask("How do I bake sourdough bread?")
-    assert refused.refused and refused.text.startswith("Nothing on that. Covered: ")
+    assert refused.refused and refused.text.startswith("Nothing on that. Nearest: ")
     english = make_settings(tmp_path / "en", small_corpus)
     (small_corpus / "collection.yaml").write_text("language: en\n", encoding="utf-8")
     build_index(english, fake_embedder)

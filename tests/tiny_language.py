@@ -11,7 +11,6 @@ KIND_PATTERNS = (
     ("trends", re.compile(r"\bforecast\b", re.I)),
 )
 NOT_FOUND = "Nothing on that."
-GUIDES_COVER = "Covered: {titles}."
 CLOSEST_SECTIONS = "Nearest: {sections}."
 SILENT_GUIDE = "{asked} is silent; {quoted} speaks:"
 LEADS = {**LEADS, "overview": "Route to {label}:"}  # noqa: F405

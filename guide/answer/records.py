@@ -133,6 +133,8 @@ class Answer:
             "citations": [citation.to_json() for citation in self.citations],
             "kind": self.kind,
         }
+        if self.refused:
+            data["suggestions"] = list(self.closest)
         if self.points:
             data["lead"] = self.lead
             data["points"] = [

@@ -23,6 +23,8 @@ from guide.ask.subjects import asked_subject, asked_thing
 from guide.config import AnswerSettings, Settings
 from guide.ingest.corpus import without_reference_marks
 
+NEAREST_ROLES = 3  # how many roles a refusal of an unknown job names
+
 
 @dataclass(frozen=True)
 class Refusal:
@@ -73,7 +75,9 @@ class RefusalGate:
         settings = self.settings
         language = library.language
         if unknown := self.unknown_subject(library, interpretation):
-            roles = ", ".join(library.lexicon.label(role) for role in library.index.roles)
+            # The roles nearest the question, not all of them: the list must not grow with the corpus.
+            nearest = dict.fromkeys([hit.chunk.role for hit in found.hits] + sorted(library.index.roles))
+            roles = language.join([library.lexicon.label(role) for role in list(nearest)[:NEAREST_ROLES]])
             return Refusal(language.NOT_COVERED.format(subject=unknown, roles=roles), 0.0)
         score = relevance(found, settings)
         threshold = settings.refusal_threshold if interpretation.roles else settings.refusal_threshold_no_role

@@ -15,16 +15,11 @@ from functools import cached_property, lru_cache
 
 from guide.ingest.collection import Collection, Facet
 from guide.ingest.corpus import Document, without_reference_marks
+from guide.ingest.names import FIELD, NameWarning, RoleName, collapse, field_phrases, role_names, tokens_of
 from guide.language import DEFAULT, Language
 
-FIELD = "\0field"  # one token standing for any of the field's names
+__all__ = ["FIELD", "Lexicon", "content_words", "stem", "stems", "strip_spans", "tokens_of"]
 
-
-@dataclass(frozen=True)
-class _Name:
-    role: str
-    priority: int  # 3: the role's own name, 2: an alias, 1: a hint
-    tokens: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -33,14 +28,6 @@ class _Match:
     priority: int
     start: int
     end: int
-
-
-def tokens_of(text: str, language: Language = DEFAULT) -> list[tuple[str, int, int]]:
-    """Lower-case words of `text` with their spans; a possessive ending is dropped."""
-    return [
-        (language.possessive_base(match.group().lower().replace("’", "'")), match.start(), match.end())
-        for match in language.WORD.finditer(text)
-    ]
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:
@@ -93,20 +80,16 @@ class Lexicon:
         self._documents = list(documents)
         self.labels: dict[str, str] = {}
         self.prerequisites: set[str] = set()
-        self._field = [tuple(w for w, _, _ in self.tokens(name)) for name in self.collection.field]
-        self._field = sorted({f for f in self._field if f}, key=len, reverse=True)
-        names: list[_Name] = []
+        self._field = field_phrases(self.collection.field, self.language)
         for doc in self._documents:
             # Labels go into answers, where a "[2]" would pass for a citation.
             self.labels.setdefault(doc.role, without_reference_marks(doc.label) or doc.role.replace("-", " "))
             if doc.prerequisite:
                 self.prerequisites.add(doc.role)
-            own = {doc.role.replace("-", " "), doc.label}
-            for priority, phrases in ((3, own), (2, doc.aliases), (1, doc.hints)):
-                for phrase in phrases:
-                    if tokens := self._collapse([w for w, _, _ in self.tokens(phrase)]):
-                        names.append(_Name(doc.role, priority, tuple(tokens)))
-        self._names = list(dict.fromkeys(names))
+        names, warnings = role_names(self._documents, self.collection.field, self.language)
+        self._names: list[RoleName] = names
+        # Names that collide across the corpus, and what the rules made of them.
+        self.warnings: list[NameWarning] = warnings
         self._expansions = [
             ([tuple(w for w, _, _ in self.tokens(word)) for word in expansion.words], expansion.add)
             for expansion in self.collection.expansions
@@ -203,18 +186,7 @@ class Lexicon:
 
     def _collapse_tokens(self, tokens: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
         """Tokens with each name of the field ("machine learning") made one FIELD token."""
-        words = [word for word, _, _ in tokens]
-        out, i = [], 0
-        while i < len(tokens):
-            for name in self._field:
-                if tuple(words[i : i + len(name)]) == name:
-                    out.append((FIELD, tokens[i][1], tokens[i + len(name) - 1][2]))
-                    i += len(name)
-                    break
-            else:
-                out.append(tokens[i])
-                i += 1
-        return out
+        return collapse(tokens, self._field)
 
     def _word_matches(self, wanted: str, word: str) -> bool:
         if word == wanted or self.language.plural_of(word, wanted):

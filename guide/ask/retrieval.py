@@ -117,6 +117,8 @@ class Retriever:
             block[block < 0] = row
         roles = np.asarray([index.documents[span.doc_id].role for span in index.spans], dtype=object)
         self._facets: dict[tuple[Facet, float], tuple[np.ndarray, np.ndarray]] = {}
+        chunk_roles = np.asarray([chunk.role for chunk in index.chunks], dtype=object)
+        self._role_chunks = {role: np.flatnonzero(chunk_roles == role) for role in index.roles}
         self._role_spans = {
             role: np.flatnonzero((roles == role) & self.material & (self.span_chunk >= 0)) for role in index.roles
         }
@@ -199,6 +201,11 @@ class Retriever:
         for scores in (lexical, sentence):
             if scores is not None:
                 candidates.update(int(row) for row in np.argsort(-scores)[:pool])
+                # The named role's own best passages compete too: among hundreds of guides they
+                # may fall outside every pool, where no preference for the role can reach them.
+                for role in prefer_roles:
+                    own = self._role_chunks.get(role, np.zeros(0, dtype=np.int64))
+                    candidates.update(int(row) for row in own[np.argsort(-scores[own], kind="stable")[:pool]])
         ordered = sorted(candidates)
         # A chunk's similarity to several phrasings of the question is their mean.
         similarities = self.index.chunk_store.similarities(queries, ordered).mean(axis=1)

@@ -43,6 +43,7 @@ from guide.ingest.collection import COLLECTION_FILE, Collection, load_collection
 from guide.ingest.corpus import Document, file_hashes
 from guide.ingest.files import CorpusReading, read_corpus
 from guide.ingest.material import mark_material
+from guide.ingest.names import role_names
 from guide.language import load_language
 
 logger = logging.getLogger(__name__)
@@ -183,9 +184,17 @@ def build_index(
             ),
         }
 
+        language = load_language(collection.language)
+        # Names are resolved with the whole corpus in view; what collides is reported, not silent.
+        warnings = [warning.to_json(language) for warning in role_names(documents, collection.field, language)[1]]
         report = BuildReport(
-            path=index_dir, documents=len(documents), chunks=len(chunks), spans=len(spans), skipped=skipped,
+            path=index_dir,
+            documents=len(documents),
+            chunks=len(chunks),
+            spans=len(spans),
+            skipped=skipped,
             corpus=reading.listing(),
+            warnings=[str(warning["message"]) for warning in warnings],
         )
         old_files = previous.manifest.get("files", {}) if previous else {}
         old_files = {name: digest for name, digest in old_files.items() if name != COLLECTION_FILE}
@@ -213,6 +222,7 @@ def build_index(
             "skipped": sorted(problem.path for problem in skipped),
             # Files indexed (and the format each was converted from), skipped (and why), copies.
             "corpus": report.corpus,
+            "warnings": warnings,
             "counts": {"documents": len(documents), "chunks": len(chunks), "spans": len(spans)},
             "index": stores["chunks"].describe(),
             "stores": {kind: built.describe() for kind, built in stores.items()},

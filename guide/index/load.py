@@ -90,6 +90,7 @@ class BuildReport:
     skipped: list[CorpusProblem] = field(default_factory=list)
     # The files indexed, skipped and grouped as copies (`CorpusReading.listing`).
     corpus: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # names that collide across the corpus
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:

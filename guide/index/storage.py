@@ -81,7 +81,7 @@ def current_generation(index_dir: Path) -> Path | None:
 
 
 # What a manifest's keys must hold, where it has them.
-_MANIFEST_TYPES = {"checksums": dict, "files": dict, "stores": dict, "counts": dict, "skipped": list, "chunking": dict}
+_MANIFEST_TYPES = {"checksums": dict, "files": dict, "stores": dict, "counts": dict, "skipped": list, "warnings": list, "chunking": dict}
 
 
 def read_manifest(generation: Path, version: int) -> dict[str, Any]:

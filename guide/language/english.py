@@ -292,10 +292,20 @@ def capitalised(text: str) -> str:
 NO_QUESTION = "Please type a question about an academic career in machine learning."
 NO_LETTERS = "Please ask your question in words; this one has no letters or digits."
 OTHER_SCRIPT = "The guides are written in English, so questions in English match them best."
+# Where a guide's title stops naming the role: "Pharmacists : Occupational Outlook Handbook".
+TITLE_SEPARATOR = re.compile(r"\s*(?:[:|?(]|\s[-–—]\s)")
+# What `guide build` and `guide status` say of names that collide across the corpus.
+NAME_WARNINGS = {
+    "field": "The role name {name!r} ({files}) is the field's own name, which every question uses; it picks no guide.",
+    "shared": "{name!r} names several roles ({files}); it picks {kept}.",
+    "shared-dropped": "{name!r} names several roles equally ({files}); it picks none of them.",
+    "common": "{name!r} ({files}) is a word the guides of many other roles use; it picks no guide.",
+}
 NOT_FOUND = "I could not find an answer to that in the career guides."
-GUIDES_COVER = "The guides cover: {titles}."
-CLOSEST_SECTIONS = "The closest sections are: {sections}."
-NOT_COVERED = "The guides do not cover {subject}; they are about these roles: {roles}."
+CLOSEST_SECTIONS = "You could ask about: {sections}."
+# A closest topic offered as a question to try, from a guide's heading and its role's label.
+SUGGESTION = "{section} ({label})"
+NOT_COVERED = "The guides do not cover {subject}; they are about roles such as {roles}."
 THE_JOB_OF = "the job of {job}"
 CUT_QUESTION = "Your question was {length:,} characters long; only the first {kept:,} were used."
 SILENT_GUIDE = "{asked} does not say; {quoted} does:"
