@@ -114,6 +114,14 @@ class AnswerSettings:
     # Answer broad, duties, career, history, trend, cross-role and situation questions with a
     # lead and cited points; off: every question gets the best few sentences.
     question_kinds: bool = True
+    # Read a question's kind from its meaning: its closeness to the example questions of each kind
+    # (the language's and the collection's `examples`). The closest kind is taken when its score
+    # reaches `kind_score` and leads the next by `kind_margin` over a question the wording patterns
+    # read as a fact, and by `kind_overrule` more over another kind the patterns read.
+    kind_by_meaning: bool = True
+    kind_score: float = 0.5
+    kind_margin: float = 0.05
+    kind_overrule: float = 0.1
     # Refuse a question about a job, or a thing to get, the guides do not name ("How do I become an
     # airline pilot?", "How do I get a student visa for a PhD?").
     subject_check: bool = True

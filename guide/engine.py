@@ -22,7 +22,7 @@ from guide.answer.refusal import refusal
 from guide.answer.registry import make_answerer
 from guide.ask import kinds
 from guide.ask.gate import RefusalGate
-from guide.ask.interpret import Interpretation, clean_question, interpret_turn, wording_hint
+from guide.ask.interpret import Interpretation, KindReader, clean_question, interpret_turn, wording_hint
 from guide.ask.lexicon import Lexicon
 from guide.ask.library import Library, open_library
 from guide.ask.retrieval import Hit, Retrieval
@@ -149,20 +149,33 @@ class Engine:
         """How a question is understood, after the earlier questions of its conversation, or after
         `previous`, the interpretation of the turn before (then `history` is not read again)."""
         retrieval = self.settings.retrieval
-        lexicon = (library or self._state).lexicon
+        library = library or self._state
         if not retrieval.follow_ups:
             history, previous = (), None
         if previous is None:
             for earlier in history:
                 if earlier and earlier.strip():
-                    previous = self._interpret_one(earlier, previous, lexicon)
-        return self._interpret_one(question, previous, lexicon)
+                    previous = self._interpret_one(earlier, previous, library)
+        return self._interpret_one(question, previous, library)
 
-    def _interpret_one(self, question: str, previous: Interpretation | None, lexicon: Lexicon) -> Interpretation:
-        retrieval = self.settings.retrieval
+    def _kind_reader(self, library: Library) -> KindReader | None:
+        model, settings = library.kinds, self.settings.answer
+        if not model:
+            return None
+        return KindReader(
+            lambda text: model.read(self.embed_many([text])[0]),
+            settings.kind_score,
+            settings.kind_margin,
+            settings.kind_overrule,
+        )
+
+    def _interpret_one(self, question: str, previous: Interpretation | None, library: Library) -> Interpretation:
+        retrieval, lexicon = self.settings.retrieval, library.lexicon
         if retrieval.typo_tolerance:
             question = lexicon.correct(question)
-        found = interpret_turn(question, previous, lexicon, retrieval.follow_up_only_when_leaning)
+        found = interpret_turn(
+            question, previous, lexicon, retrieval.follow_up_only_when_leaning, self._kind_reader(library)
+        )
         if not self.settings.answer.question_kinds and found.kind != kinds.COMPARE:
             found = dataclasses.replace(found, kind=kinds.FACT)
         return found

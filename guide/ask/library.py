@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from guide.ask.lexicon import Lexicon
+from guide.ask.meaning import KindModel, example_questions
 from guide.ask.retrieval import Retriever
 from guide.config import Settings
 from guide.index import LoadedIndex
@@ -33,6 +34,8 @@ class Library:
     # The roles' labels and aliases, and their embeddings (one row each), for the subject check.
     role_names: tuple[str, ...] = ()
     role_name_vectors: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 1), dtype=np.float32))
+    # The example questions of each kind, embedded (the language's and the collection's).
+    kinds: KindModel | None = None
 
     @property
     def language(self) -> Language:
@@ -55,4 +58,7 @@ def open_library(
     )
     names = tuple(sorted({name for doc in index.documents.values() for name in (doc.label, *doc.aliases)}))
     vectors = embed_many(list(names)) if names else np.zeros((0, 1), dtype=np.float32)
-    return Library(index, Retriever(index, retrieval, lexicon.language), lexicon, names, vectors)
+    kind_model = None
+    if settings.answer.kind_by_meaning:
+        kind_model = KindModel(example_questions(lexicon.language, index.collection.examples), embed_many)
+    return Library(index, Retriever(index, retrieval, lexicon.language), lexicon, names, vectors, kind_model)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from pathlib import Path
 
 NAME = "English"
 # PyStemmer's algorithm, and bm25s's stop-word list, for this language.
@@ -63,6 +64,14 @@ DUMMY_IT = re.compile(
 EXISTENTIAL_THERE = re.compile(r"\b(?:is|are|was|were|will|would)\s+there\b|\bthere(?:'s|’s|\s+(?:is|are|was|were|will|would|has|have))\b", re.I)
 
 PRONOUN_FOR_ROLE = re.compile(r"\b(?:it|its|this|that)\b", re.I)
+
+# Example questions of each kind, several wordings each (see guide/ask/meaning.py): a question's
+# kind is read from its closeness to them first, from the patterns below when they do not settle it.
+EXAMPLE_QUESTIONS = Path(__file__).with_name("english_questions.yaml")
+
+# What stands for a role's name when a question's kind is read from its meaning, so that the
+# examples, which name many other jobs, match whichever role a question names.
+SOME_ROLE = "a professional"
 
 # How a question's wording shows its kind, tried in this order.
 KIND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
