@@ -185,6 +185,11 @@ class StructureSettings:
     # Across roles, a guide joins when its best sentence scores this much and within the margin of the best.
     cross_role_threshold: float = 0.35
     cross_role_margin: float = 0.25
+    # A grouped answer's point from each guide (trends of every guide) weighs the question by this
+    # beside its fit to the facet, and a guide joins only when its point's score for the question
+    # lies within `group_margin` of the best guide's.
+    group_question_weight: float = 1.0
+    group_margin: float = 0.2
     # At most this many guides in a grouped answer.
     max_groups: int = 5
     # Points fitting their facets this well on average give a structured answer 0.5 confidence

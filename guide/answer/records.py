@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,6 +76,10 @@ class Comparison:
         }
 
 
+# A text opening with a short label of its own: a few words, then a colon ("Soft skills: …").
+_LABELLED = re.compile(r"^\w[^:.!?\n]{0,30}:\s")
+
+
 @dataclass(frozen=True)
 class Point:
     """One cited point of a structured answer."""
@@ -86,7 +92,8 @@ class Point:
     chunk_row: int = -1
 
     def line(self) -> str:
-        label = f"{capitalised(self.facet)}: " if self.facet else ""
+        # A sentence with a label of its own ("Soft skills: …") is not labelled twice.
+        label = f"{capitalised(self.facet)}: " if self.facet and not _LABELLED.match(self.text) else ""
         return f"- {label}{as_sentence(self.text)} [{self.n}]"
 
 

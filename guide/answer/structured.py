@@ -148,8 +148,8 @@ def compose_structure(
             _pick_per_facet(picks, role, rows, fit_matrix[rows], question[rows], facets, request, settings)
         else:
             per_guide = plan.per_guide if not plan.every_guide or len(roles) == 1 else 1
-            # One point from each of many guides: the facet decides, as for an overview.
-            weight = settings.overview_question_weight if per_guide == 1 else settings.question_weight
+            # One point from each of many guides: the facet and the question decide together.
+            weight = settings.group_question_weight if per_guide == 1 else settings.question_weight
             fit = fit_matrix[rows].max(axis=1)
             total = fit + weight * question[rows]
             taken = _section_points(library.index, rows, fit, total, named_matrix[rows].any(axis=1), per_guide, settings)
@@ -158,6 +158,12 @@ def compose_structure(
         top = max(score for score, *_ in picks.picked)
         floor = max(settings.cross_role_threshold, top - settings.cross_role_margin)
         picks.picked = [p for p in picks.picked if p[0] >= floor]
+    elif plan.every_guide and len(roles) > 1 and picks.picked:
+        # A guide joins a grouped answer only when its point answers the question about as well
+        # as the best guide's does: two trend questions get the guides that speak to each.
+        answers = [float(question[row]) for *_, row in picks.picked]
+        floor = max(answers) - settings.group_margin
+        picks.picked = [p for p, a in zip(picks.picked, answers, strict=True) if a >= floor]
     if not picks.picked:
         return None
     grouped = plan.every_guide or len(roles) > 1

@@ -244,6 +244,15 @@ POINTERS = re.compile(
     re.I,
 )
 
+# A pointer left inside a sentence worth quoting: "(details here)", ", detailed here.",
+# ", as explored in this analysis.": cut from the quoted sentence (bounded, so linear).
+POINTER_FRAGMENT = re.compile(
+    r"\s*\((?:see |read |more )?(?:details?|detailed|more|read more|learn more|here|this analysis)(?: here)?\)"
+    r"|,\s*(?:as\s+)?(?:detailed|explored|explained|described|discussed|outlined)\s+(?:here|in this (?:analysis|article|guide|post))"
+    r"(?=[.!?]?$)",
+    re.I,
+)
+
 # A closing summary ("In summary, …"), a teaser claim ("… offer a dynamic path") and a rhetorical
 # call ("Ready to …?").
 SUMMARY_OPENING = re.compile(r"^(?:in summary|to sum up|in conclusion|in short)\b", re.I)
