@@ -92,3 +92,16 @@ def test_the_cli_answers_a_new_wording_as_the_kind_a_collection_example_teaches(
     result = runner.invoke(main, ["ask", "--json", "Walk me through the lecturer gig"], env=env)
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["kind"] == "duties"
+
+
+def test_a_pointer_left_inside_a_sentence_is_not_quoted(tmp_path, small_corpus, fake_embedder):
+    guide = small_corpus / "pointers.md"
+    guide.write_text(
+        "---\ntitle: Plumber jobs\nrole: plumber\n---\n\n# Plumbers\n\n## Trends\n\n"
+        "Demand for plumbers grows in cities (details here). Training takes four years, detailed here.\n",
+        encoding="utf-8",
+    )
+    engine = _engine(tmp_path, small_corpus, fake_embedder, "title: Guides\n")
+    quotes = {span.answer_text for span in engine.index.spans if span.doc_id.startswith("pointers")}
+    assert "Demand for plumbers grows in cities." in quotes
+    assert "Training takes four years." in quotes

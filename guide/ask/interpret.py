@@ -177,6 +177,10 @@ class _Reader:
         lexicon = self.lexicon
         language = lexicon.language
         roles, spans, names_only = lexicon.read_roles(question)
+        if roles and not spans and previous is not None and previous.roles and leans_on_conversation(question, language):
+            # Only a hint ("and how many years of postdoc?", after a lecturer question): a topic of
+            # the conversation's role, not another role.
+            roles, names_only = (), False
         labels = tuple(lexicon.label(role) for role in roles)
         topic = _without_roles(question, spans, language) or question
         widened = lexicon.over_field(question, spans)
