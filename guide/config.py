@@ -119,8 +119,8 @@ class AnswerSettings:
     # reaches `kind_score` and leads the next by `kind_margin` over a question the wording patterns
     # read as a fact, and by `kind_overrule` more over another kind the patterns read.
     kind_by_meaning: bool = True
-    kind_score: float = 0.5
-    kind_margin: float = 0.05
+    kind_score: float = 0.45
+    kind_margin: float = 0.03
     kind_overrule: float = 0.1
     # Refuse a question about a job, or a thing to get, the guides do not name ("How do I become an
     # airline pilot?", "How do I get a student visa for a PhD?").

@@ -81,10 +81,12 @@ class KindReader:
     margin: float
     overrule: float = 0.1
 
-    def kind(self, question: str, topic: str, language: Language) -> str:
+    def kind(self, question: str, topic: str, language: Language, one_role: bool = False) -> str:
+        """The kind of `question`, whose `topic` (the question with a stand-in for its roles) is
+        read for meaning; `one_role`: it names one role, so it does not ask across roles."""
         worded = question_kind(question, language)
         reading = self.read(topic or question)
-        if reading is None or reading.kind in (worded, kinds.FACT):
+        if reading is None or reading.kind in (worded, kinds.FACT) or (one_role and reading.kind == kinds.CROSS_ROLE):
             return worded
         extra = 0.0 if worded == kinds.FACT else self.overrule
         if reading.score >= self.score + extra and reading.margin >= self.margin + extra / 2:
@@ -188,8 +190,10 @@ class _Reader:
         template = _role_template(question, widened, language)
         # The kind is read from the question with a stand-in for its roles' names, which say whom
         # it is about, not what it asks.
-        if self.kinds:
-            kind = self.kinds.kind(question, lexicon.without_field(generic_question(question, widened, language)), language)
+        if self.kinds and not names_only:  # a bare role name ("ml lecturer") has no meaning to read
+            generic = lexicon.without_field(generic_question(question, widened, language))
+            one_role = len(roles) == 1 and roles[0] not in lexicon.prerequisites
+            kind = self.kinds.kind(question, generic, language, one_role)
         else:
             kind = question_kind(question, language)
         compare = bool(language.COMPARE.search(question)) and len(roles) >= 2
