@@ -182,3 +182,11 @@ def test_a_follow_up_naming_only_a_hint_keeps_the_conversations_role(engine):
 def test_a_roles_own_name_beside_a_hint_asks_about_the_hint(engine):
     answer = engine.ask("ML phd stipend?")
     assert answer.kind == "fact" and "stipends" in answer.text
+
+
+def test_a_structured_answer_naming_no_role_is_no_surer_than_its_top_passage(engine):
+    # The guide is guessed from the top passage: "data scientist" is not a role the guides cover.
+    guessed = engine.ask("How do I become a data scientist at a bank?")
+    named = engine.ask("How do I become a machine learning lecturer?")
+    assert guessed.refused or guessed.level != "high"
+    assert named.level == "high"
