@@ -131,6 +131,11 @@ class AnswerSettings:
     # pharmacist" 0.60, "management consultant" 0.52 and "pilot" 0.37 (a word the guides use
     # of pilot studies) refused. Mid-gap on the dev and second-corpus questions.
     job_closeness: float = 0.625
+    # A job between the two closenesses is answered from the closest role's guide, opening with
+    # "The guides do not cover … ; the closest they cover is …" at no more than `redirect_confidence`
+    # ("data scientist" 0.68 to "research scientist"); from this closeness it is taken for the role.
+    job_taken_closeness: float = 0.75
+    redirect_confidence: float = 0.45
     # Which answerer writes answers (see guide/answer/base.py): "extractive", or "writer" (a
     # language model writes, every sentence checked against the passages; see `writer`).
     backend: str = "extractive"

@@ -301,16 +301,38 @@ class Engine:
             answer = refusal(cleaned, interpretation, library, found.hits, refused.confidence, reason=refused.reason)
             yield Final(self._finish(answer, notice))
             return
+        asked = self.gate.asked_job(library, interpretation)
+        if asked is not None and interpretation.roles != (asked.role,):
+            # A job named otherwise than by a role's names is answered from the closest role's guide.
+            labels = (library.lexicon.label(asked.role),)
+            interpretation = dataclasses.replace(interpretation, roles=(asked.role,), labels=labels)
+            found = self._search(library, interpretation, k, roles)
+        redirect = None if asked is None or asked.covered else (asked.job, asked.role)
         yield Stage("writing")
         stream = getattr(self.answerer, "stream", None)
         if not streaming or stream is None:
-            yield Final(self._finish(self.answerer.answer(cleaned, interpretation, found, library), notice))
+            answer = self.answerer.answer(cleaned, interpretation, found, library)
+            yield Final(self._finish(answer, notice, redirect, library))
             return
         for event in stream(cleaned, interpretation, found, library):
-            yield Final(self._finish(event.answer, notice)) if isinstance(event, Final) else event
+            yield Final(self._finish(event.answer, notice, redirect, library)) if isinstance(event, Final) else event
 
-    def _finish(self, answer: Answer, notice: str | None) -> Answer:
+    def _finish(
+        self, answer: Answer, notice: str | None, redirect: tuple[str, str] | None = None, library: Library | None = None
+    ) -> Answer:
         settings = self.settings.answer
+        answer = dataclasses.replace(answer, notice=notice, cutoffs=(settings.medium_confidence, settings.high_confidence))
+        if redirect is None or answer.refused or library is None:
+            return answer
+        # A job the guides do not cover, answered from the closest role: said first, and unsure.
+        job, role = redirect
+        language = library.language
+        subject = language.THE_JOB_OF.format(job=job)
+        opening = language.CLOSEST_COVERED.format(subject=subject, closest=library.lexicon.label(role))
         return dataclasses.replace(
-            answer, notice=notice, cutoffs=(settings.medium_confidence, settings.high_confidence)
+            answer,
+            text=f"{opening} {answer.text}",
+            lead=f"{opening} {answer.lead}" if answer.lead else "",
+            confidence=min(answer.confidence, settings.redirect_confidence),
+            not_covered=subject,
         )

@@ -190,3 +190,20 @@ def test_a_structured_answer_naming_no_role_is_no_surer_than_its_top_passage(eng
     named = engine.ask("How do I become a machine learning lecturer?")
     assert guessed.refused or guessed.level != "high"
     assert named.level == "high"
+
+
+def test_a_job_near_a_role_but_not_covered_is_answered_from_that_role_saying_so(engine):
+    answer = engine.ask("How do I become a data scientist at a bank?")
+    assert answer.text.startswith(
+        "The guides do not cover the job of data scientist; the closest they cover is research positions."
+    )
+    assert answer.not_covered == "the job of data scientist" and answer.level == "low"
+    assert {citation.role for citation in answer.citations} == {"researcher"}
+    _valid_citations(answer)
+
+
+def test_a_job_close_to_a_roles_name_is_answered_from_that_role(engine):
+    answer = engine.ask("How do I become an AI scientist at a university?")
+    assert not answer.not_covered and "do not cover" not in answer.text
+    assert answer.interpretation.roles == ("researcher",)
+    assert "3–5 years" in answer.text or "3-5 years" in answer.text

@@ -105,6 +105,9 @@ class Answer:
     confidence: float
     citations: tuple[Citation, ...] = ()
     closest: tuple[str, ...] = ()
+    # What the question asks about that the guides do not cover, when it is answered from the
+    # closest role instead ("the job of data scientist").
+    not_covered: str = ""
     notice: str | None = None
     comparison: Comparison | None = None
     # What an answerer reports of how it wrote the answer (the writer: sentences kept, replaced).
@@ -134,6 +137,8 @@ class Answer:
             "citations": [citation.to_json() for citation in self.citations],
             "kind": self.kind,
         }
+        if self.not_covered:
+            data["not_covered"] = self.not_covered
         if self.points:
             data["lead"] = self.lead
             data["points"] = [

@@ -45,6 +45,13 @@ class Library:
         """The cosine of an embedded phrase to the closest name or alias of a role."""
         return float(np.max(self.role_name_vectors @ vector)) if len(self.role_names) else 0.0
 
+    def closest_role(self, vector: np.ndarray) -> str | None:
+        """The role whose name or alias comes closest to an embedded phrase."""
+        if not len(self.role_names):
+            return None
+        roles = self.lexicon.detect_roles(self.role_names[int(np.argmax(self.role_name_vectors @ vector))])[0]
+        return roles[0] if roles else None
+
 
 def open_library(
     index: LoadedIndex, settings: Settings, embed_many: EmbedMany, known_words: Iterable[str] = ()

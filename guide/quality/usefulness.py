@@ -154,7 +154,9 @@ def evaluate_usefulness(
             item,
             answer=answer.text,
             kind=getattr(answer, "kind", ""),
-            refused=answer.refused,
+            # Off topic, an answer from the closest role that says first the guides do not cover
+            # what is asked is declined as a refusal is.
+            refused=answer.refused or (item.off_topic and bool(getattr(answer, "not_covered", ""))),
             confidence=answer.confidence,
             level=answer.level,
             words=0 if answer.refused else len(re.sub(r"\[\d+\]", "", answer.text).split()),
@@ -163,7 +165,7 @@ def evaluate_usefulness(
             seconds=seconds,
         )
         if item.off_topic:
-            if not answer.refused:
+            if not outcome.refused:
                 outcome.problems.append(f"answered an off-topic question: {answer.text[:140]!r}")
         else:
             outcome.found = (False,) * len(item.points) if answer.refused else points_found(answer.text, item.points)
