@@ -22,7 +22,14 @@ from guide.answer.refusal import refusal
 from guide.answer.registry import make_answerer
 from guide.ask import kinds
 from guide.ask.gate import RefusalGate
-from guide.ask.interpret import Interpretation, KindReader, clean_question, interpret_turn, wording_hint
+from guide.ask.interpret import (
+    Interpretation,
+    KindReader,
+    clean_question,
+    expand_shorthand,
+    interpret_turn,
+    wording_hint,
+)
 from guide.ask.lexicon import Lexicon
 from guide.ask.library import Library, open_library
 from guide.ask.retrieval import Hit, Retrieval
@@ -171,6 +178,7 @@ class Engine:
 
     def _interpret_one(self, question: str, previous: Interpretation | None, library: Library) -> Interpretation:
         retrieval, lexicon = self.settings.retrieval, library.lexicon
+        question = expand_shorthand(question, library.language) or question
         if retrieval.typo_tolerance:
             question = lexicon.correct(question)
         found = interpret_turn(

@@ -73,7 +73,7 @@ _PLANS: dict[str, _Plan] = {
     kinds.CROSS_ROLE: _Plan("", 1, True, kinds.CROSS_ROLE),
 }
 # A question that names what it asks about ("ml researcher skills"): that facet's section.
-_FOCUSED = _Plan(kinds.OVERVIEW, 3, False, "focused")
+_FOCUSED = _Plan(kinds.OVERVIEW, 5, False, "focused")
 
 
 def facet_kind(kind: str) -> str:

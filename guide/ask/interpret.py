@@ -117,6 +117,19 @@ def clean_question(text: str, max_chars: int, language: Language = DEFAULT) -> t
     return text, None
 
 
+def expand_shorthand(text: str, language: Language = DEFAULT) -> str:
+    """`text` with chat shorthand written out ("wot do u need" -> "what do you need"), word by word."""
+    shorthand = getattr(language, "SHORTHAND", {})
+    if not shorthand:
+        return text
+
+    def written(match: re.Match[str]) -> str:
+        word = match.group()
+        return shorthand.get(word.lower(), word) if word.lower() in shorthand else word
+
+    return re.sub(r"\s{2,}", " ", language.WORD.sub(written, text)).strip()
+
+
 def wording_hint(text: str, language: Language = DEFAULT) -> str | None:
     """Why a question cannot be matched to the guides by its wording, if that is the reason."""
     letters = [ch for ch in text if ch.isalpha()]

@@ -69,6 +69,18 @@ PRONOUN_FOR_ROLE = re.compile(r"\b(?:it|its|this|that)\b", re.I)
 # kind is read from its closeness to them first, from the patterns below when they do not settle it.
 EXAMPLE_QUESTIONS = Path(__file__).with_name("english_questions.yaml")
 
+# Chat shorthand read as the words it stands for, before a question is understood ("wot do u need").
+SHORTHAND = {
+    "u": "you", "r": "are", "ur": "your", "wot": "what", "wat": "what", "whats": "what is", "shld": "should",
+    "shud": "should", "cud": "could", "wud": "would", "pls": "please", "plz": "please", "n": "and", "yrs": "years",
+    "yr": "year", "mkt": "market", "uni": "university", "unis": "universities", "gimme": "give me",
+    "kinda": "kind of", "sorta": "sort of", "tryna": "trying to", "gonna": "going to", "wanna": "want to",
+    "gotta": "have to", "b4": "before", "rn": "right now", "diff": "difference", "ive": "I have", "im": "I am",
+    "dont": "do not", "cant": "cannot", "isnt": "is not", "doesnt": "does not", "thx": "thanks", "tbh": "",
+    "lol": "", "pubs": "publications", "quals": "qualifications", "msc": "master's", "bsc": "bachelor's",
+    "profs": "professors", "yrs'": "years", "abt": "about", "bc": "because", "w": "with", "govt": "government",
+}  # fmt: skip
+
 # What stands for a role's name when a question's kind is read from its meaning, so that the
 # examples, which name many other jobs, match whichever role a question names.
 SOME_ROLE = "a professional"
