@@ -184,6 +184,8 @@ def show_source(engine, citation) -> None:
     document = engine.index.documents[citation.doc_id]
     st.markdown(f"**{escape_markdown(document.title)}**")
     st.caption(f"{escape_markdown(citation.section)} · {escape_markdown(document.path)}")
+    if citation.also_at:
+        st.caption(f"Also at: {escape_markdown(', '.join(citation.also_at))}")
     with st.container(key="cited-guide"):
         st.markdown(passage_markdown(document.text, 0, citation.highlights or ((citation.start, citation.end),)))
 
@@ -293,6 +295,8 @@ def guide_browser(engine) -> None:
         st.caption(
             f"{escape_markdown(role_name(engine, chosen.role))} · {escape_markdown(chosen.path)} · {escape_markdown(chosen.source)}"
         )
+        if chosen.also_at:
+            st.caption(f"Also at: {escape_markdown(', '.join(chosen.also_at))}")
         st.markdown(passage_markdown(chosen.text))
 
 

@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -106,11 +107,11 @@ def build(force: bool, skip_invalid: bool, as_json: bool) -> None:
     build leaves it untouched.
     """
     from guide.index import build_index
-    from guide.ingest.corpus import load_corpus
+    from guide.index.build import read_sources
 
     settings = _settings()
-    # Check the corpus before paying for the model load.
-    load_corpus(settings.corpus_dir, skip_invalid=skip_invalid)
+    # Check the corpus before paying for the model load (and read, convert it once).
+    reading = read_sources(settings, skip_invalid=skip_invalid)
     shown = {"phase": ""}
 
     def progress(phase: str, fraction: float) -> None:
@@ -118,7 +119,9 @@ def build(force: bool, skip_invalid: bool, as_json: bool) -> None:
             click.echo(f"  {phase} …", err=True)
             shown["phase"] = phase
 
-    report = build_index(settings, _embedder(settings), force=force, skip_invalid=skip_invalid, progress=progress)
+    report = build_index(
+        settings, _embedder(settings), force=force, skip_invalid=skip_invalid, progress=progress, reading=reading
+    )
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
         return
@@ -131,8 +134,25 @@ def build(force: bool, skip_invalid: bool, as_json: bool) -> None:
         f"Chunks: {report.chunks_added} new or changed, {report.chunks_removed} removed, {report.chunks_reused} reused; "
         f"{report.embedded} texts embedded."
     )
+    for line in corpus_lines(report.corpus):
+        click.echo(line)
     for problem in report.skipped:
         click.echo(f"Skipped {problem}", err=True)
+
+
+def corpus_lines(corpus: dict[str, Any]) -> list[str]:
+    """The maintainer's lines of a build or status: the pages converted and the copies found."""
+    converted = [entry for entry in corpus.get("files", []) if entry.get("converted")]
+    lines = []
+    if converted:
+        formats = Counter(entry["format"] for entry in converted)
+        lines.append(
+            f"Converted {len(converted)} page(s) ({', '.join(f'{count} {kind.upper()}' for kind, count in sorted(formats.items()))}): "
+            + ", ".join(entry["path"] for entry in converted)
+        )
+    for group in corpus.get("duplicates", []):
+        lines.append(f"Copies of {group['canonical']} (indexed once): {', '.join(group['copies'])}")
+    return lines
 
 
 @main.command()
@@ -145,6 +165,7 @@ def status(quiet: bool, as_json: bool) -> None:
     Exit status: 0 fresh, 1 missing or out of date, 2 damaged.
     """
     from guide.index import index_status
+    from guide.index.load import corpus_listing
 
     settings = _settings()
     state = index_status(settings)
@@ -152,7 +173,13 @@ def status(quiet: bool, as_json: bool) -> None:
     if as_json:
         click.echo(
             json.dumps(
-                {"exists": state.exists, "fresh": state.fresh, "reasons": state.reasons, "manifest": state.manifest},
+                {
+                    "exists": state.exists,
+                    "fresh": state.fresh,
+                    "reasons": state.reasons,
+                    "manifest": state.manifest,
+                    **corpus_listing(state.manifest),
+                },
                 indent=2,
             )
         )
@@ -176,6 +203,10 @@ def status(quiet: bool, as_json: bool) -> None:
             for label, names in (("changed", state.changed), ("added", state.added), ("removed", state.removed)):
                 if names:
                     click.echo(f"  {label}: {', '.join(names)}")
+            for line in corpus_lines(manifest.get("corpus", {})):
+                click.echo(line)
+            for entry in corpus_listing(manifest)["skipped"]:
+                click.echo(f"Skipped {entry['path']}" + (f": {entry['reason']}" if entry["reason"] else ""))
     sys.exit(code)
 
 
@@ -374,6 +405,8 @@ def _print_answer(answer: Any) -> None:
         click.echo("\nSources:")
         for citation in answer.citations:
             click.echo(f"[{citation.n}] {citation.title} — {citation.section} ({citation.path})")
+            if citation.also_at:
+                click.echo(f"    Also at: {', '.join(citation.also_at)}")
             click.echo("    " + citation.snippet.replace("\n", "\n    "))
 
 

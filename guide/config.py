@@ -37,6 +37,26 @@ ENVIRONMENT = {
 
 
 @dataclass(frozen=True)
+class IngestSettings:
+    """How pages saved as HTML, PDF or DOCX are read, and when two guides are copies of one text."""
+
+    # Larger HTML, PDF or DOCX files (in megabytes), and PDFs of more pages, are listed as skipped.
+    max_page_mb: float = 20.0
+    max_pdf_pages: int = 500
+    # Two guides are copies of one text when their sets of `shingle_words`-word runs overlap by at
+    # least `duplicate_similarity` (Jaccard: shared runs over all runs). Country copies of a page
+    # that differ in a few figures stay above 0.85; pages of two careers written from one template
+    # (the career's name in most sentences) come far below it. Copies are found in linear time by
+    # locality-sensitive hashing: a MinHash signature of `lsh_bands` × `lsh_rows` values, pages
+    # sharing a band compared exactly. More bands find copies of lower similarity, at more cost.
+    duplicates: bool = True
+    shingle_words: int = 5
+    duplicate_similarity: float = 0.85
+    lsh_bands: int = 16
+    lsh_rows: int = 4
+
+
+@dataclass(frozen=True)
 class ChunkingSettings:
     max_chars: int = 1000
     overlap_sentences: int = 1
@@ -295,6 +315,7 @@ class Settings:
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path("index")
     feedback_file: Path = Path("feedback.jsonl")
+    ingest: IngestSettings = field(default_factory=IngestSettings)
     chunking: ChunkingSettings = field(default_factory=ChunkingSettings)
     embedding: EmbeddingSettings = field(default_factory=EmbeddingSettings)
     index: IndexSettings = field(default_factory=IndexSettings)
@@ -439,6 +460,11 @@ MINIMUMS = {
     "writer.context_tokens": 512,
     "writer.max_tokens": 16,
     "writer.min_sentences": 1,
+    "ingest.max_page_mb": 0.001,
+    "ingest.max_pdf_pages": 1,
+    "ingest.shingle_words": 1,
+    "ingest.lsh_bands": 1,
+    "ingest.lsh_rows": 1,
 }
 # Largest values that make sense (shares and the sampling temperature).
 MAXIMUMS = {
@@ -446,6 +472,9 @@ MAXIMUMS = {
     "writer.min_overlap": 1.0,
     "writer.min_coverage": 1.0,
     "writer.temperature": 2.0,
+    "ingest.duplicate_similarity": 1.0,
+    "ingest.lsh_bands": 256,
+    "ingest.lsh_rows": 32,
 }
 
 

@@ -22,12 +22,17 @@ class CorpusError(GuideError):
 
 
 class CorpusProblem:
-    """One bad guide file: where it is and what is wrong with it."""
+    """One bad guide file: where it is and what is wrong with it.
 
-    def __init__(self, path: str, message: str, line: int | None = None) -> None:
+    A `skipped` problem is a file that cannot be read at all (an encrypted PDF, an unknown
+    format): it is listed and left out, and never stops a build.
+    """
+
+    def __init__(self, path: str, message: str, line: int | None = None, skipped: bool = False) -> None:
         self.path = path
         self.message = message
         self.line = line
+        self.skipped = skipped
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path

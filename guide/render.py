@@ -182,6 +182,8 @@ def conversation_markdown(messages: Sequence[dict[str, Any]]) -> str:
             for citation in answer.citations:
                 where = f"{export_text(citation.title)}, {export_text(citation.section)} ({export_text(citation.path)})"
                 lines.append(f"{citation.n}. {where}")
+                if citation.also_at:
+                    lines += [f"   Also at: {export_text(', '.join(citation.also_at))}"]
                 quoted = "\n".join("   > " + export_text(line) for line in citation.snippet.split("\n") if line.strip())
                 lines += [quoted, ""]
     return "\n".join(lines).rstrip() + "\n"

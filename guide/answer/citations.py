@@ -23,6 +23,7 @@ def make_citation(index: LoadedIndex, row: int, n: int, highlights: Sequence[tup
         start=chunk.start,
         end=chunk.end,
         highlights=tuple(sorted(highlights)),
+        also_at=document.also_at,
     )
 
 

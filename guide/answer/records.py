@@ -36,9 +36,11 @@ class Citation:
     start: int
     end: int
     highlights: tuple[tuple[int, int], ...] = ()
+    # Other files of the corpus with (nearly) the same text, which are not indexed themselves.
+    also_at: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "n": self.n,
             "doc_id": self.doc_id,
             "title": self.title,
@@ -46,6 +48,9 @@ class Citation:
             "path": self.path,
             "snippet": self.snippet,
         }
+        if self.also_at:
+            data["also_at"] = list(self.also_at)
+        return data
 
 
 @dataclass(frozen=True)

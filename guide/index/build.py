@@ -40,7 +40,8 @@ from guide.index.storage import (
 from guide.index.stores import index_parameters, store_class
 from guide.ingest.chunking import Chunk, Span, chunk_reading, read_document
 from guide.ingest.collection import COLLECTION_FILE, Collection, load_collection
-from guide.ingest.corpus import Document, file_hashes, load_corpus
+from guide.ingest.corpus import Document, file_hashes
+from guide.ingest.files import CorpusReading, read_corpus
 from guide.ingest.material import mark_material
 from guide.language import load_language
 
@@ -104,12 +105,24 @@ class Reusable:
         return vectors, len(reuse)
 
 
+def read_sources(settings: Settings, skip_invalid: bool = False) -> CorpusReading:
+    """The corpus read for a build: guides (pages converted), files left out, copies grouped.
+
+    Raises:
+        CorpusError: see `guide.ingest.files.read_corpus`.
+        ConfigError: the collection file names an unknown language.
+    """
+    language = load_language(load_collection(settings.corpus_dir).language)
+    return read_corpus(settings.corpus_dir, skip_invalid=skip_invalid, settings=settings.ingest, language=language)
+
+
 def build_index(
     settings: Settings,
     embedder: Embedder,
     force: bool = False,
     skip_invalid: bool = False,
     progress: Progress | None = None,
+    reading: CorpusReading | None = None,
 ) -> BuildReport:
     """Build the index from the corpus, reusing the embeddings of unchanged chunks.
 
@@ -122,6 +135,7 @@ def build_index(
         force: embed everything again instead of reusing the previous index's vectors.
         skip_invalid: index the valid guides and report the bad ones instead of stopping.
         progress: called with a phase name and a fraction from 0 to 1.
+        reading: the corpus as `read_sources` read it just before (read again when None).
     """
     started = time.perf_counter()
     report_progress = progress or (lambda phase, fraction: None)
@@ -129,7 +143,8 @@ def build_index(
     store = store_class(settings.index.store)
     with build_lock(index_dir):
         report_progress("reading guides", 0.0)
-        documents, skipped = load_corpus(settings.corpus_dir, skip_invalid=skip_invalid)
+        reading = reading or read_sources(settings, skip_invalid)
+        documents, skipped = reading.documents, [*reading.problems, *reading.skipped]
         collection = load_collection(settings.corpus_dir)
         chunks, spans, chunk_rows = _cut(documents, collection, settings)
         previous = None if force else Reusable.of(index_dir)
@@ -169,14 +184,17 @@ def build_index(
         }
 
         report = BuildReport(
-            path=index_dir, documents=len(documents), chunks=len(chunks), spans=len(spans), skipped=skipped
+            path=index_dir, documents=len(documents), chunks=len(chunks), spans=len(spans), skipped=skipped,
+            corpus=reading.listing(),
         )
         old_files = previous.manifest.get("files", {}) if previous else {}
         old_files = {name: digest for name, digest in old_files.items() if name != COLLECTION_FILE}
         new_files = {doc.path: doc.sha256 for doc in documents}
-        report.guides_added = sorted(new_files.keys() - old_files.keys())
-        report.guides_removed = sorted(old_files.keys() - new_files.keys())
-        report.guides_changed = sorted(n for n in new_files.keys() & old_files.keys() if new_files[n] != old_files[n])
+        # A copy of a guide is part of what the index was built from (its text is the canonical guide's).
+        sources = {**new_files, **reading.copies}
+        report.guides_added = sorted(sources.keys() - old_files.keys())
+        report.guides_removed = sorted(old_files.keys() - sources.keys())
+        report.guides_changed = sorted(n for n in sources.keys() & old_files.keys() if sources[n] != old_files[n])
         old_keys = set(previous.rows["chunks"]) if previous else set()
         report.chunks_reused = chunks_reused
         report.chunks_added = len(chunks) - chunks_reused
@@ -190,9 +208,11 @@ def build_index(
             "chunking": dataclasses.asdict(settings.chunking),
             "embedding_context": "chunk: '{title} > {section}\\n{text}'; sentence: '{section}: {text}'",
             # The collection file counts as a source: changing it makes the index out of date.
-            "files": {**new_files, **{k: v for k, v in file_hashes(settings.corpus_dir).items() if k == COLLECTION_FILE}},
+            "files": {**sources, **{k: v for k, v in file_hashes(settings.corpus_dir).items() if k == COLLECTION_FILE}},
             "collection": collection.to_json(),
             "skipped": sorted(problem.path for problem in skipped),
+            # Files indexed (and the format each was converted from), skipped (and why), copies.
+            "corpus": report.corpus,
             "counts": {"documents": len(documents), "chunks": len(chunks), "spans": len(spans)},
             "index": stores["chunks"].describe(),
             "stores": {kind: built.describe() for kind, built in stores.items()},

@@ -88,6 +88,8 @@ class BuildReport:
     chunks_reused: int = 0
     embedded: int = 0
     skipped: list[CorpusProblem] = field(default_factory=list)
+    # The files indexed, skipped and grouped as copies (`CorpusReading.listing`).
+    corpus: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -165,7 +167,14 @@ def load_index(index_dir: Path, model: str | None = None) -> LoadedIndex:
     verify_all(generation, manifest, REQUIRED_FILES)
     try:
         documents = {
-            record["doc_id"]: Document(**{**record, "aliases": tuple(record["aliases"]), "hints": tuple(record["hints"])})
+            record["doc_id"]: Document(
+                **{
+                    **record,
+                    "aliases": tuple(record["aliases"]),
+                    "hints": tuple(record["hints"]),
+                    "also_at": tuple(record.get("also_at", ())),
+                }
+            )
             for record in read_jsonl(generation / "documents.jsonl")
         }
         chunk_records = read_jsonl(generation / "chunks.jsonl")
@@ -211,6 +220,18 @@ _CHUNK_FIELDS = [f.name for f in dataclasses.fields(Chunk)]
 REQUIRED_FILES = (
     "documents.jsonl", "chunks.jsonl", "spans.jsonl", "span_keys.json", "chunk_vectors.npy", "span_vectors.npy"
 )
+
+
+def corpus_listing(manifest: dict[str, Any] | None) -> dict[str, list[dict[str, Any]]]:
+    """What the build made of each corpus file, from its manifest: `files` indexed (with the format
+    each was converted from), `skipped` (with why) and `duplicates` (groups of copies, one indexed).
+    An index built before builds recorded this lists its skipped files without a reason."""
+    manifest = manifest or {}
+    listing = manifest.get("corpus")
+    if isinstance(listing, dict):
+        return {key: list(listing.get(key, [])) for key in ("files", "skipped", "duplicates")}
+    skipped = [{"path": path, "reason": ""} for path in manifest.get("skipped", [])]
+    return {"files": [], "skipped": skipped, "duplicates": []}
 
 
 def index_status(settings: Settings) -> IndexStatus:

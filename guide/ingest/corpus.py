@@ -6,16 +6,17 @@ import hashlib
 import logging
 import re
 import stat
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from guide.errors import CorpusError, CorpusProblem
+from guide.ingest.formats import CONVERTED, ConversionError, Limits, convert, kind_of, looks_like_html
 
 logger = logging.getLogger(__name__)
 
-GUIDE_SUFFIXES = (".md", ".markdown", ".txt")
+# Markdown and plain text are read as they are; HTML, PDF and DOCX pages are converted.
+GUIDE_SUFFIXES = (".md", ".markdown", ".txt", *CONVERTED)
 MAX_GUIDE_BYTES = 5 * 1024 * 1024
 ROLE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 # An ATX Markdown heading line: its level (the #s) and its title. The one definition of a heading.
@@ -61,6 +62,10 @@ class Document:
     # A role that is usually a step towards others (a PhD): named beside another role, it is
     # read as a requirement of that role, not as the subject.
     prerequisite: bool = False
+    # The format the guide was converted from ("html", "pdf", "docx"); empty for Markdown and text.
+    origin: str = ""
+    # The other files of the corpus that hold (nearly) this guide's text; they are not indexed.
+    also_at: tuple[str, ...] = ()
 
 
 class ParseError(ValueError):
@@ -160,8 +165,14 @@ def _looks_like_heading(line: str) -> bool:
     return len(line) <= 90 and not line.startswith(("- ", "* ", "#")) and not line.endswith((".", ":", ",", ";"))
 
 
-def parse_guide(text: str, path: str) -> Document:
+def parse_guide(text: str, path: str, plain_text: bool | None = None) -> Document:
     """Parse one guide's text into a `Document` (pure: no file access).
+
+    Args:
+        text: the file's text.
+        path: the file's name in the corpus folder (its stem names the guide).
+        plain_text: read `text` as captured plain text (its first line the title); by default
+            a `.txt` file is, any other Markdown with optional front matter.
 
     Raises:
         ParseError: the text is empty, or its front matter is malformed or has bad values.
@@ -171,7 +182,7 @@ def parse_guide(text: str, path: str) -> Document:
     if not text.strip():
         raise ParseError("the file is empty; write a title and some guide text, or remove it")
     sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    if suffix == ".txt":
+    if suffix == ".txt" if plain_text is None else plain_text:
         title, _, rest = text.lstrip("\ufeff").strip().partition("\n")
         meta: dict[str, Any] = {"title": title.strip()}
         body = plain_text_to_markdown(rest)
@@ -318,39 +329,60 @@ def confinement_problem(path: Path) -> str | None:
     return None
 
 
-def read_guide(path: Path, max_bytes: int = MAX_GUIDE_BYTES) -> Document:
-    """Read and parse one guide file, turning every way it can be bad into a `CorpusError`."""
+def read_guide(path: Path, max_bytes: int = MAX_GUIDE_BYTES, limits: Limits | None = None) -> Document:
+    """Read and parse one guide file (converting an HTML, PDF or DOCX page), turning every way it
+    can be bad into a `CorpusError`; a page that cannot be converted is a problem marked `skipped`."""
     name = path.name
     if problem := confinement_problem(path):
         raise CorpusError(f"{name}: {problem}", [CorpusProblem(name, problem)])
-    try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            message = f"the file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit for a guide; split it or remove it"
-            raise CorpusError(f"{name}: {message}", [CorpusProblem(name, message)])
-        data = path.read_bytes()
-    except OSError as error:
-        message = f"cannot read the file ({error.strerror or error}); check its permissions"
-        raise CorpusError(f"{name}: {message}", [CorpusProblem(name, message)]) from None
-    problem = _decode_problem(data)
-    if problem is not None:
-        raise CorpusError(str(CorpusProblem(name, *problem)), [CorpusProblem(name, *problem)])
-    text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+    kind = kind_of(path)
+    limits = limits or Limits()
+    data = _read_bytes(path, limits.max_bytes if kind else max_bytes)
+    page: bytes | str = data
+    if kind is None:
+        problem = _decode_problem(data)
+        if problem is not None:
+            raise CorpusError(str(CorpusProblem(name, *problem)), [CorpusProblem(name, *problem)])
+        text = page = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+        if looks_like_html(text):  # a saved web page under a text file's name: its tags are no text
+            kind = "html"
+    if kind is not None:
+        try:
+            text = convert(name, page, kind, limits)
+        except ConversionError as error:
+            found = CorpusProblem(name, str(error), skipped=True)
+            raise CorpusError(str(found), [found]) from None
     # Control characters mean nothing in a guide, and in a terminal they are commands (colours,
     # cursor moves, hyperlinks): `guide ask` must print guide text as text too.
     text = _CONTROL.sub("", text)
     try:
-        document = parse_guide(text, name)
+        document = parse_guide(text, name, plain_text=False if kind else None)
     except ParseError as error:
         found = CorpusProblem(name, str(error), error.line)
         raise CorpusError(str(found), [found]) from None
     # Hash the bytes on disk so staleness checks agree with `file_hashes`.
-    return Document(**{**document.__dict__, "sha256": hashlib.sha256(data).hexdigest()})
+    return Document(**{**document.__dict__, "sha256": hashlib.sha256(data).hexdigest(), "origin": kind or ""})
+
+
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
+    name = path.name
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            if kind_of(path) is not None:  # a page as saved: listed as skipped, never fatal
+                message = f"the file is {size / 2**20:.3g} MB, over the {max_bytes / 2**20:.3g} MB limit for a page (ingest.max_page_mb)"
+                raise CorpusError(f"{name}: {message}", [CorpusProblem(name, message, skipped=True)])
+            message = f"the file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit for a guide; split it or remove it"
+            raise CorpusError(f"{name}: {message}", [CorpusProblem(name, message)])
+        return path.read_bytes()
+    except OSError as error:
+        message = f"cannot read the file ({error.strerror or error}); check its permissions"
+        raise CorpusError(f"{name}: {message}", [CorpusProblem(name, message)]) from None
 
 
 def _decode_problem(data: bytes) -> tuple[str, int | None] | None:
     if b"\x00" in data[:8192]:
-        return "the file is binary, not text; only Markdown (.md) and plain-text (.txt) guides can be indexed", None
+        return "the file is binary, not text; guides are Markdown (.md), plain text (.txt), HTML, PDF or DOCX", None
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -360,51 +392,13 @@ def _decode_problem(data: bytes) -> tuple[str, int | None] | None:
 
 
 def load_corpus(corpus_dir: Path, skip_invalid: bool = False) -> tuple[list[Document], list[CorpusProblem]]:
-    """Read every guide in `corpus_dir`.
-
-    Args:
-        corpus_dir: the folder of guides.
-        skip_invalid: leave bad files out (and return their problems) instead of raising.
+    """Read every guide in `corpus_dir` (see `guide.ingest.files.read_corpus`, which also lists the
+    files left out and the copies): the guides to index, and the files left out with why.
 
     Raises:
-        CorpusError: the folder is missing or empty, or (without `skip_invalid`) any file is bad.
+        CorpusError: the folder is missing or holds no valid guide, or (without `skip_invalid`) a guide is bad.
     """
-    if not corpus_dir.is_dir():
-        raise CorpusError(
-            f"The corpus folder {corpus_dir} does not exist; create it and add .md guides, or set --corpus."
-        )
-    documents: list[Document] = []
-    problems: list[CorpusProblem] = []
-    for path in guide_files(corpus_dir):
-        try:
-            documents.append(read_guide(path))
-        except CorpusError as error:
-            problems.extend(error.problems)
-    problems.extend(_duplicate_problems(documents))
-    if problems and not skip_invalid:
-        listing = "\n".join(f"  {problem}" for problem in problems)
-        raise CorpusError(
-            f"{len(problems)} guide file(s) cannot be indexed:\n{listing}\n"
-            "Fix them, or build with --skip-invalid to index only the valid guides.",
-            problems,
-        )
-    bad = {problem.path for problem in problems}
-    documents = [doc for doc in documents if doc.path not in bad]
-    if not documents:
-        raise CorpusError(f"No valid guides in {corpus_dir}; add .md or .txt files.", problems)
-    return documents, problems
+    from guide.ingest.files import read_corpus
 
-
-def _duplicate_problems(documents: Iterable[Document]) -> list[CorpusProblem]:
-    first: dict[str, str] = {}
-    problems = []
-    for doc in documents:
-        if doc.doc_id in first:
-            problems.append(
-                CorpusProblem(
-                    doc.path, f"duplicate guide id {doc.doc_id!r}, also used by {first[doc.doc_id]}; rename one"
-                )
-            )
-        else:
-            first[doc.doc_id] = doc.path
-    return problems
+    reading = read_corpus(corpus_dir, skip_invalid=skip_invalid)
+    return reading.documents, [*reading.problems, *reading.skipped]

@@ -228,6 +228,10 @@ ABBREVIATIONS = {
     "fig",
 }
 
+# How a file manager or a browser names a second copy of a file: "lecturer (1)", "lecturer - Copy",
+# "Copy of lecturer", "lecturer_copy2". Among near-duplicate guides, one without it is kept.
+COPY_MARKER = re.compile(r"\(\d{1,4}\)\s*$|[\s_-]+copy(?:[\s_-]*\(?\d{1,4}\)?)?\s*$|^copy\s+(?:\(\d{1,4}\)\s+)?of\s+", re.I)
+
 # Verbs that send the reader somewhere else when they open a sentence in the imperative.
 NAVIGATION_VERBS = (
     "browse explore discover search visit click sign subscribe register download check read see view find "
