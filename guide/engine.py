@@ -65,9 +65,10 @@ class Engine:
         self.settings = settings
         self.embedder = embedder
         self._known_words: frozenset[str] = getattr(embedder, "words", frozenset())
+        self._semantic: bool = getattr(embedder, "semantic", True)
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
-        self._state = open_library(index, settings, self.embed_many, self._known_words)
+        self._state = open_library(index, settings, self.embed_many, self._known_words, self._semantic)
         self._make_reranker = reranker
         self._reranker: Reranker | None = None
         self._reload_lock = threading.Lock()
@@ -96,7 +97,7 @@ class Engine:
     def reload(self) -> None:
         """Load the live index again; questions already running finish on the old one."""
         index = load_index(self.settings.index_dir, model=self.settings.embedding.model)
-        self._state = open_library(index, self.settings, self.embed_many, self._known_words)
+        self._state = open_library(index, self.settings, self.embed_many, self._known_words, self._semantic)
 
     def refresh(self) -> bool:
         """Switch to the live generation when a build has published a new one; whether it switched.

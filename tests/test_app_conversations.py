@@ -23,8 +23,6 @@ def start(fake_shipped_index, monkeypatch, tmp_path):
     monkeypatch.setenv("GUIDE_FEEDBACK_URL", f"sqlite:///{tmp_path / 'feedback.db'}")
     monkeypatch.setenv("GUIDE_FEEDBACK_SPOOL", str(tmp_path / "feedback-spool.jsonl"))
     monkeypatch.chdir(tmp_path)
-    # Kinds from the wording: the fake model's closeness between two short questions is hashing noise.
-    (tmp_path / "guide.yaml").write_text("answer:\n  kind_by_meaning: false\n", encoding="utf-8")
 
     def run(browser: str | None = None, **params: str) -> AppTest:
         at = AppTest.from_file(APP, default_timeout=120)

@@ -15,15 +15,22 @@ from guide.cli import main
 from guide.engine import Engine
 from guide.errors import GuideError
 from guide.index import build_index, load_index
+from guide.index.embedding import FakeEmbedder
 from guide.language import english
 from tests.helpers import CORPUS, make_settings
+
+
+class WordsEmbedder(FakeEmbedder):
+    """The fake model's shared-words closeness taken as meaning, to read kinds from examples with it."""
+
+    semantic = True
 
 
 def _engine(tmp_path, corpus, fake_embedder, collection: str, **settings) -> Engine:
     (corpus / "collection.yaml").write_text(collection, encoding="utf-8")
     made = make_settings(tmp_path, corpus, **{"answer.refusal_threshold": 0.0, **settings})
     build_index(made, fake_embedder)
-    return Engine(made, fake_embedder, load_index(made.index_dir))
+    return Engine(made, WordsEmbedder(), load_index(made.index_dir))
 
 
 def test_the_english_examples_cover_every_kind_with_several_wordings():
@@ -81,17 +88,25 @@ def test_a_hint_beside_a_roles_name_is_the_topic(fake_shipped_index, fake_embedd
     assert stipend.roles == ("phd",) and not stipend.names_only and stipend.kind != "overview"
 
 
+@pytest.mark.model
 def test_the_cli_answers_a_new_wording_as_the_kind_a_collection_example_teaches(tmp_path):
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS, corpus)
     with (corpus / "collection.yaml").open("a", encoding="utf-8") as collection:
-        collection.write("examples:\n  duties:\n    - Walk me through the gig of a plumber\n")
-    env = {"GUIDE_MODEL": "fake", "GUIDE_CORPUS_DIR": str(corpus), "GUIDE_INDEX_DIR": str(tmp_path / "index")}
+        collection.write(
+            "examples:\n  duties:\n    - Walk me through the gig of a plumber\n"
+            "    - Walk me through the gig of a nurse\n    - Walk me through the gig of a chef\n"
+        )
+    env = {"GUIDE_CORPUS_DIR": str(corpus), "GUIDE_INDEX_DIR": str(tmp_path / "index")}
     runner = CliRunner()
     assert runner.invoke(main, ["build"], env=env).exit_code == 0
     result = runner.invoke(main, ["ask", "--json", "Walk me through the lecturer gig"], env=env)
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["kind"] == "duties"
+    (corpus / "collection.yaml").write_text((CORPUS / "collection.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    assert runner.invoke(main, ["build"], env=env).exit_code == 0
+    untaught = runner.invoke(main, ["ask", "--json", "Walk me through the lecturer gig"], env=env)
+    assert json.loads(untaught.output)["kind"] != "duties"
 
 
 def test_a_pointer_left_inside_a_sentence_is_not_quoted(tmp_path, small_corpus, fake_embedder):

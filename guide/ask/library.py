@@ -54,9 +54,16 @@ class Library:
 
 
 def open_library(
-    index: LoadedIndex, settings: Settings, embed_many: EmbedMany, known_words: Iterable[str] = ()
+    index: LoadedIndex,
+    settings: Settings,
+    embed_many: EmbedMany,
+    known_words: Iterable[str] = (),
+    semantic: bool = True,
 ) -> Library:
-    """The library of a loaded index: everything its questions need that depends on the generation."""
+    """The library of a loaded index: everything its questions need that depends on the generation.
+
+    `semantic`: whether the embedder's closeness follows meaning (question kinds are read from
+    example questions only then)."""
     retrieval = settings.retrieval
     if not retrieval.answer_material_only:
         index = dataclasses.replace(index, spans=[dataclasses.replace(span, material=True) for span in index.spans])
@@ -66,6 +73,6 @@ def open_library(
     names = tuple(sorted({name for doc in index.documents.values() for name in (doc.label, *doc.aliases)}))
     vectors = embed_many(list(names)) if names else np.zeros((0, 1), dtype=np.float32)
     kind_model = None
-    if settings.answer.kind_by_meaning:
+    if settings.answer.kind_by_meaning and semantic:
         kind_model = KindModel(example_questions(lexicon.language, index.collection.examples), embed_many)
     return Library(index, Retriever(index, retrieval, lexicon.language), lexicon, names, vectors, kind_model)
