@@ -96,7 +96,8 @@ def record_feedback(settings: Settings, kind: str, answer, key: str = "") -> Non
 
 
 @st.cache_resource(show_spinner="Loading the index…")
-def get_engine(index_dir: str, model: str, _settings: Settings):
+def get_engine(index_dir: str, model: str, settings_key: str, _settings: Settings):
+    # `settings_key` (the settings as text): other settings are another engine, not the cached one.
     from guide.engine import Engine
     from guide.index import load_index
 
@@ -124,7 +125,7 @@ def engine_or_error(settings: Settings):
 
     try:
         # A replica (`python -m guide.serve.replica`) loaded its engine before opening its port.
-        engine = serving.preloaded(settings) or get_engine(str(settings.index_dir), settings.embedding.model, settings)
+        engine = serving.preloaded(settings) or get_engine(str(settings.index_dir), settings.embedding.model, repr(settings), settings)
     except GuideError as error:
         return None, public_message(str(error))
     # A build elsewhere (`guide build`, or another replica's maintainer) published a new index:

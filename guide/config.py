@@ -134,6 +134,14 @@ class AnswerSettings:
     # Answer broad, duties, career, history, trend, cross-role and situation questions with a
     # lead and cited points; off: every question gets the best few sentences.
     question_kinds: bool = True
+    # Read a question's kind from its meaning: its closeness to the example questions of each kind
+    # (the language's and the collection's `examples`). The closest kind is taken when its score
+    # reaches `kind_score` and leads the next by `kind_margin` over a question the wording patterns
+    # read as a fact, and by `kind_overrule` more over another kind the patterns read.
+    kind_by_meaning: bool = True
+    kind_score: float = 0.45
+    kind_margin: float = 0.03
+    kind_overrule: float = 0.1
     # Refuse a question about a job, or a thing to get, the guides do not name ("How do I become an
     # airline pilot?", "How do I get a student visa for a PhD?").
     subject_check: bool = True
@@ -143,6 +151,11 @@ class AnswerSettings:
     # pharmacist" 0.60, "management consultant" 0.52 and "pilot" 0.37 (a word the guides use
     # of pilot studies) refused. Mid-gap on the dev and second-corpus questions.
     job_closeness: float = 0.625
+    # A job between the two closenesses is answered from the closest role's guide, opening with
+    # "The guides do not cover … ; the closest they cover is …" at no more than `redirect_confidence`
+    # ("data scientist" 0.68 to "research scientist"); from this closeness it is taken for the role.
+    job_taken_closeness: float = 0.75
+    redirect_confidence: float = 0.45
     # Which answerer writes answers (see guide/answer/base.py): "extractive", or "writer" (a
     # language model writes, every sentence checked against the passages; see `writer`).
     backend: str = "extractive"
@@ -197,6 +210,11 @@ class StructureSettings:
     # Across roles, a guide joins when its best sentence scores this much and within the margin of the best.
     cross_role_threshold: float = 0.35
     cross_role_margin: float = 0.25
+    # A grouped answer's point from each guide (trends of every guide) weighs the question by this
+    # beside its fit to the facet, and a guide joins only when its point's score for the question
+    # lies within `group_margin` of the best guide's.
+    group_question_weight: float = 3.0
+    group_margin: float = 0.2
     # At most this many guides in a grouped answer.
     max_groups: int = 5
     # Points fitting their facets this well on average give a structured answer 0.5 confidence

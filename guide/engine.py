@@ -22,7 +22,14 @@ from guide.answer.refusal import refusal
 from guide.answer.registry import make_answerer
 from guide.ask import kinds
 from guide.ask.gate import RefusalGate
-from guide.ask.interpret import Interpretation, clean_question, interpret_turn, wording_hint
+from guide.ask.interpret import (
+    Interpretation,
+    KindReader,
+    clean_question,
+    expand_shorthand,
+    interpret_turn,
+    wording_hint,
+)
 from guide.ask.lexicon import Lexicon
 from guide.ask.library import Library, open_library
 from guide.ask.retrieval import Hit, Retrieval
@@ -58,9 +65,10 @@ class Engine:
         self.settings = settings
         self.embedder = embedder
         self._known_words: frozenset[str] = getattr(embedder, "words", frozenset())
+        self._semantic: bool = getattr(embedder, "semantic", True)
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
-        self._state = open_library(index, settings, self.embed_many, self._known_words)
+        self._state = open_library(index, settings, self.embed_many, self._known_words, self._semantic)
         self._make_reranker = reranker
         self._reranker: Reranker | None = None
         self._reload_lock = threading.Lock()
@@ -89,7 +97,7 @@ class Engine:
     def reload(self) -> None:
         """Load the live index again; questions already running finish on the old one."""
         index = load_index(self.settings.index_dir, model=self.settings.embedding.model)
-        self._state = open_library(index, self.settings, self.embed_many, self._known_words)
+        self._state = open_library(index, self.settings, self.embed_many, self._known_words, self._semantic)
 
     def refresh(self) -> bool:
         """Switch to the live generation when a build has published a new one; whether it switched.
@@ -149,20 +157,34 @@ class Engine:
         """How a question is understood, after the earlier questions of its conversation, or after
         `previous`, the interpretation of the turn before (then `history` is not read again)."""
         retrieval = self.settings.retrieval
-        lexicon = (library or self._state).lexicon
+        library = library or self._state
         if not retrieval.follow_ups:
             history, previous = (), None
         if previous is None:
             for earlier in history:
                 if earlier and earlier.strip():
-                    previous = self._interpret_one(earlier, previous, lexicon)
-        return self._interpret_one(question, previous, lexicon)
+                    previous = self._interpret_one(earlier, previous, library)
+        return self._interpret_one(question, previous, library)
 
-    def _interpret_one(self, question: str, previous: Interpretation | None, lexicon: Lexicon) -> Interpretation:
-        retrieval = self.settings.retrieval
+    def _kind_reader(self, library: Library) -> KindReader | None:
+        model, settings = library.kinds, self.settings.answer
+        if not model:
+            return None
+        return KindReader(
+            lambda text: model.read(self.embed_many([text])[0]),
+            settings.kind_score,
+            settings.kind_margin,
+            settings.kind_overrule,
+        )
+
+    def _interpret_one(self, question: str, previous: Interpretation | None, library: Library) -> Interpretation:
+        retrieval, lexicon = self.settings.retrieval, library.lexicon
+        question = expand_shorthand(question, library.language) or question
         if retrieval.typo_tolerance:
             question = lexicon.correct(question)
-        found = interpret_turn(question, previous, lexicon, retrieval.follow_up_only_when_leaning)
+        found = interpret_turn(
+            question, previous, lexicon, retrieval.follow_up_only_when_leaning, self._kind_reader(library)
+        )
         if not self.settings.answer.question_kinds and found.kind != kinds.COMPARE:
             found = dataclasses.replace(found, kind=kinds.FACT)
         return found
@@ -288,16 +310,38 @@ class Engine:
             answer = refusal(cleaned, interpretation, library, found.hits, refused.confidence, reason=refused.reason)
             yield Final(self._finish(answer, notice))
             return
+        asked = self.gate.asked_job(library, interpretation)
+        if asked is not None and interpretation.roles != (asked.role,):
+            # A job named otherwise than by a role's names is answered from the closest role's guide.
+            labels = (library.lexicon.label(asked.role),)
+            interpretation = dataclasses.replace(interpretation, roles=(asked.role,), labels=labels)
+            found = self._search(library, interpretation, k, roles)
+        redirect = None if asked is None or asked.covered else (asked.job, asked.role)
         yield Stage("writing")
         stream = getattr(self.answerer, "stream", None)
         if not streaming or stream is None:
-            yield Final(self._finish(self.answerer.answer(cleaned, interpretation, found, library), notice))
+            answer = self.answerer.answer(cleaned, interpretation, found, library)
+            yield Final(self._finish(answer, notice, redirect, library))
             return
         for event in stream(cleaned, interpretation, found, library):
-            yield Final(self._finish(event.answer, notice)) if isinstance(event, Final) else event
+            yield Final(self._finish(event.answer, notice, redirect, library)) if isinstance(event, Final) else event
 
-    def _finish(self, answer: Answer, notice: str | None) -> Answer:
+    def _finish(
+        self, answer: Answer, notice: str | None, redirect: tuple[str, str] | None = None, library: Library | None = None
+    ) -> Answer:
         settings = self.settings.answer
+        answer = dataclasses.replace(answer, notice=notice, cutoffs=(settings.medium_confidence, settings.high_confidence))
+        if redirect is None or answer.refused or library is None:
+            return answer
+        # A job the guides do not cover, answered from the closest role: said first, and unsure.
+        job, role = redirect
+        language = library.language
+        subject = language.THE_JOB_OF.format(job=job)
+        opening = language.CLOSEST_COVERED.format(subject=subject, closest=library.lexicon.label(role))
         return dataclasses.replace(
-            answer, notice=notice, cutoffs=(settings.medium_confidence, settings.high_confidence)
+            answer,
+            text=f"{opening} {answer.text}",
+            lead=f"{opening} {answer.lead}" if answer.lead else "",
+            confidence=min(answer.confidence, settings.redirect_confidence),
+            not_covered=subject,
         )

@@ -160,3 +160,50 @@ def test_a_job_is_known_by_its_closeness_to_the_roles_names(engine, question, re
     assert answer.refused == refused, answer.text
     if refused:
         assert answer.text.startswith("The guides do not cover the job of")
+
+
+def test_two_different_trend_questions_get_the_guides_that_speak_to_each(engine):
+    demand = engine.ask("Where is demand for ML academics growing fastest?")
+    market = engine.ask("Is the ML job market for academics getting better?")
+    assert demand.kind == market.kind == "trends"
+    assert demand.text != market.text
+    # Each guide's point answers the question about as well as the best guide's: not one per guide.
+    assert 1 <= len({point.group for point in market.points}) < len(engine.index.roles)
+    _valid_citations(demand)
+    _valid_citations(market)
+
+
+def test_a_follow_up_naming_only_a_hint_keeps_the_conversations_role(engine):
+    answer = engine.ask("and how many years of postdoc?", history=["What qualifications do I need to be an ML lecturer?"])
+    assert answer.interpretation.roles == ("lecturer",)
+    assert "1-3 years" in answer.text and "3–5 years" not in answer.text
+
+
+def test_a_roles_own_name_beside_a_hint_asks_about_the_hint(engine):
+    answer = engine.ask("ML phd stipend?")
+    assert answer.kind == "fact" and "stipends" in answer.text
+
+
+def test_a_structured_answer_naming_no_role_is_no_surer_than_its_top_passage(engine):
+    # The guide is guessed from the top passage: "data scientist" is not a role the guides cover.
+    guessed = engine.ask("How do I become a data scientist at a bank?")
+    named = engine.ask("How do I become a machine learning lecturer?")
+    assert guessed.refused or guessed.level != "high"
+    assert named.level == "high"
+
+
+def test_a_job_near_a_role_but_not_covered_is_answered_from_that_role_saying_so(engine):
+    answer = engine.ask("How do I become a data scientist at a bank?")
+    assert answer.text.startswith(
+        "The guides do not cover the job of data scientist; the closest they cover is research positions."
+    )
+    assert answer.not_covered == "the job of data scientist" and answer.level == "low"
+    assert {citation.role for citation in answer.citations} == {"researcher"}
+    _valid_citations(answer)
+
+
+def test_a_job_close_to_a_roles_name_is_answered_from_that_role(engine):
+    answer = engine.ask("How do I become an AI scientist at a university?")
+    assert not answer.not_covered and "do not cover" not in answer.text
+    assert answer.interpretation.roles == ("researcher",)
+    assert "3–5 years" in answer.text or "3-5 years" in answer.text

@@ -91,3 +91,12 @@ def _has_linkify() -> bool:
     except ImportError:
         return False
     return True
+
+
+def test_a_point_with_a_label_of_its_own_is_not_labelled_twice():
+    from guide.answer.records import Point
+
+    assert Point("Soft skills: communication and teamwork.", 2, facet="skills").line() == (
+        "- Soft skills: communication and teamwork. [2]"
+    )
+    assert Point("A PhD is essential.", 1, facet="qualifications").line() == "- Qualifications: A PhD is essential. [1]"

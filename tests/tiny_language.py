@@ -6,6 +6,9 @@ import re
 from guide.language.english import *  # noqa: F403 (a language module holds every name of english)
 
 NAME = "Tiny"
+# No example questions: kinds come from the patterns alone.
+EXAMPLE_QUESTIONS = None
+SOME_ROLE = "a job"
 KIND_PATTERNS = (
     ("overview", re.compile(r"\broute\b", re.I)),
     ("trends", re.compile(r"\bforecast\b", re.I)),

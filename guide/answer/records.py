@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,6 +80,10 @@ class Comparison:
         }
 
 
+# A text opening with a short label of its own: a few words, then a colon ("Soft skills: …").
+_LABELLED = re.compile(r"^\w[^:.!?\n]{0,30}:\s")
+
+
 @dataclass(frozen=True)
 class Point:
     """One cited point of a structured answer."""
@@ -91,7 +96,8 @@ class Point:
     chunk_row: int = -1
 
     def line(self) -> str:
-        label = f"{capitalised(self.facet)}: " if self.facet else ""
+        # A sentence with a label of its own ("Soft skills: …") is not labelled twice.
+        label = f"{capitalised(self.facet)}: " if self.facet and not _LABELLED.match(self.text) else ""
         return f"- {label}{as_sentence(self.text)} [{self.n}]"
 
 
@@ -104,6 +110,9 @@ class Answer:
     confidence: float
     citations: tuple[Citation, ...] = ()
     closest: tuple[str, ...] = ()
+    # What the question asks about that the guides do not cover, when it is answered from the
+    # closest role instead ("the job of data scientist").
+    not_covered: str = ""
     notice: str | None = None
     comparison: Comparison | None = None
     # What an answerer reports of how it wrote the answer (the writer: sentences kept, replaced).
@@ -135,6 +144,8 @@ class Answer:
         }
         if self.refused:
             data["suggestions"] = list(self.closest)
+        if self.not_covered:
+            data["not_covered"] = self.not_covered
         if self.points:
             data["lead"] = self.lead
             data["points"] = [

@@ -22,6 +22,7 @@ from guide.answer.citations import CitationList
 from guide.answer.records import Answer, Point, as_sentence, capitalised
 from guide.answer.sentences import says_something
 from guide.ask import kinds
+from guide.ask.gate import confidence_from_score, relevance
 from guide.ask.library import Library
 from guide.config import StructureSettings
 from guide.index import LoadedIndex
@@ -72,7 +73,7 @@ _PLANS: dict[str, _Plan] = {
     kinds.CROSS_ROLE: _Plan("", 1, True, kinds.CROSS_ROLE),
 }
 # A question that names what it asks about ("ml researcher skills"): that facet's section.
-_FOCUSED = _Plan(kinds.OVERVIEW, 3, False, "focused")
+_FOCUSED = _Plan(kinds.OVERVIEW, 5, False, "focused")
 
 
 def facet_kind(kind: str) -> str:
@@ -111,6 +112,13 @@ def compose_structured(request: Request, focus: Sequence[Facet] = ()) -> Answer 
     # How much of what the question asks the answer covers (facets or guides found) times how
     # well its points fit what they stand for; not the similarity of the question to one passage.
     confidence = structure.coverage / (1.0 + math.exp(-shape.confidence_slope * (structure.fit - shape.confident_fit)))
+    if not interpretation.roles and not _PLANS.get(kind, plan).every_guide:
+        # The question named no role: the guide is the top passage's, a guess as good as that
+        # passage's closeness to the question.
+        confidence = min(
+            confidence,
+            confidence_from_score(relevance(request.retrieval, request.settings.answer), request.settings.answer),
+        )
     return structured_answer(request, structure, confidence)
 
 
@@ -135,7 +143,11 @@ def compose_structure(
     picks = _Picks()
     for role in roles:
         rows = np.asarray(
-            [row for row in library.retriever.role_spans(role) if says_something(library.index.spans[row].text, library.language)],
+            [
+                row
+                for row in library.retriever.role_spans(role)
+                if says_something(library.index.spans[row].text, library.language)
+            ],
             dtype=np.int64,
         )
         if rows.size == 0:
@@ -148,16 +160,24 @@ def compose_structure(
             _pick_per_facet(picks, role, rows, fit_matrix[rows], question[rows], facets, request, settings)
         else:
             per_guide = plan.per_guide if not plan.every_guide or len(roles) == 1 else 1
-            # One point from each of many guides: the facet decides, as for an overview.
-            weight = settings.overview_question_weight if per_guide == 1 else settings.question_weight
+            # One point from each of many guides: the facet and the question decide together.
+            weight = settings.group_question_weight if per_guide == 1 else settings.question_weight
             fit = fit_matrix[rows].max(axis=1)
             total = fit + weight * question[rows]
-            taken = _section_points(library.index, rows, fit, total, named_matrix[rows].any(axis=1), per_guide, settings)
+            taken = _section_points(
+                library.index, rows, fit, total, named_matrix[rows].any(axis=1), per_guide, settings
+            )
             picks.picked.extend((float(total[i]), role, "", int(rows[i])) for i in taken)
     if not facets and picks.picked:
         top = max(score for score, *_ in picks.picked)
         floor = max(settings.cross_role_threshold, top - settings.cross_role_margin)
         picks.picked = [p for p in picks.picked if p[0] >= floor]
+    elif plan.every_guide and len(roles) > 1 and picks.picked:
+        # A guide joins a grouped answer only when its point answers the question about as well
+        # as the best guide's does: two trend questions get the guides that speak to each.
+        answers = [float(question[row]) for *_, row in picks.picked]
+        floor = max(answers) - settings.group_margin
+        picks.picked = [p for p, a in zip(picks.picked, answers, strict=True) if a >= floor]
     if not picks.picked:
         return None
     grouped = plan.every_guide or len(roles) > 1
@@ -176,7 +196,9 @@ def _facet_matrices(
     A facet scores like a search for its description, plus a bonus when the sentence's heading,
     or the sentence itself, names the facet ("History and Evolution").
     """
-    scored = [library.retriever.facet_scores(facet, vector, bonus) for facet, vector in zip(facets, vectors, strict=True)]
+    scored = [
+        library.retriever.facet_scores(facet, vector, bonus) for facet, vector in zip(facets, vectors, strict=True)
+    ]
     if not scored:
         count = len(library.index.spans)
         return np.zeros((count, 0), dtype=np.float32), np.zeros((count, 0), dtype=bool)
@@ -335,7 +357,9 @@ def structured_answer(request: Request, structure: Structure, confidence: float)
     """An answer made of a lead and cited points, numbered in the order they are cited."""
     cited = CitationList(request.library.index)
     points = tuple(
-        Point(p.text, [cited.cite(p.chunk_row, row) for row in p.span_rows][0], p.group, p.facet, p.span_rows, p.chunk_row)
+        Point(
+            p.text, [cited.cite(p.chunk_row, row) for row in p.span_rows][0], p.group, p.facet, p.span_rows, p.chunk_row
+        )
         for p in structure.points
     )
     numbered = Structure(structure.kind, structure.lead, points, structure.coverage, structure.grouped, structure.fit)

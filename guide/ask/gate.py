@@ -27,6 +27,16 @@ NEAREST_ROLES = 3  # how many roles a refusal of an unknown job names
 
 
 @dataclass(frozen=True)
+class AskedJob:
+    """A job a question asks about, the role of the guides closest to it, and whether that role
+    covers it (else the answer says the guides do not cover the job, and is unsure)."""
+
+    job: str
+    role: str
+    covered: bool
+
+
+@dataclass(frozen=True)
 class Refusal:
     """Why a question is not answered (None: the plain "not in the guides"), and how sure that is."""
 
@@ -104,6 +114,22 @@ class RefusalGate:
             return language.THE_JOB_OF.format(job=job)
         thing = asked_thing(question, language)
         return thing if thing is not None and self._unknown(library, thing) else None
+
+    def asked_job(self, library: Library, interpretation: Interpretation) -> AskedJob | None:
+        """The role that answers a question about a job the question does not name by a role's own
+        name or alias ("an AI scientist", "a data scientist"): the role whose name comes closest;
+        `covered` when it comes close enough to be taken for that role. None without such a job."""
+        if not self.settings.subject_check or interpretation.changed or len(interpretation.roles) > 1:
+            return None
+        job = asked_subject(without_reference_marks(interpretation.question), library.language)
+        if job is None or library.lexicon.detect_roles(job)[1]:
+            return None
+        # The field's own name says nothing of the job ("machine learning scientist" is a scientist).
+        vector = self._embed_many([library.lexicon.without_field(job)])[0]
+        closest = library.closest_role(vector)
+        if closest is None:
+            return None
+        return AskedJob(job, closest, library.closeness_to_roles(vector) >= self.settings.job_taken_closeness)
 
     def _unknown_job(self, library: Library, job: str) -> bool:
         """Whether the guides do not know the job `job`. They know it when it holds a role's own

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from guide.ask import kinds
 from guide.ask.lexicon import Lexicon, strip_spans
+from guide.ask.meaning import KindReading
 from guide.language import DEFAULT, Language
 
 
@@ -66,6 +67,33 @@ def question_kind(text: str, language: Language = DEFAULT) -> str:
     return kinds.FACT
 
 
+@dataclass(frozen=True)
+class KindReader:
+    """Reads a question's kind from its meaning (`guide.ask.meaning`) together with its wording.
+
+    The closest kind of the examples is taken when it scores at least `score` and leads the next by
+    `margin`, over a question the wording patterns read as a plain fact; over another kind of the
+    patterns' it must score and lead by `overrule` more.
+    """
+
+    read: Callable[[str], KindReading | None]
+    score: float
+    margin: float
+    overrule: float = 0.1
+
+    def kind(self, question: str, topic: str, language: Language, one_role: bool = False) -> str:
+        """The kind of `question`, whose `topic` (the question with a stand-in for its roles) is
+        read for meaning; `one_role`: it names one role, so it does not ask across roles."""
+        worded = question_kind(question, language)
+        reading = self.read(topic or question)
+        if reading is None or reading.kind in (worded, kinds.FACT) or (one_role and reading.kind == kinds.CROSS_ROLE):
+            return worded
+        extra = 0.0 if worded == kinds.FACT else self.overrule
+        if reading.score >= self.score + extra and reading.margin >= self.margin + extra / 2:
+            return reading.kind
+        return worded
+
+
 def leans_on_conversation(text: str, language: Language = DEFAULT) -> bool:
     """Whether a question refers back to an earlier turn (a pronoun, "And for…", "What about…")."""
     if language.ELLIPTICAL.search(text):
@@ -87,6 +115,19 @@ def clean_question(text: str, max_chars: int, language: Language = DEFAULT) -> t
         cut = text[:max_chars].rsplit(" ", 1)[0] if " " in text[:max_chars] else text[:max_chars]
         return cut, language.CUT_QUESTION.format(length=len(text), kept=len(cut))
     return text, None
+
+
+def expand_shorthand(text: str, language: Language = DEFAULT) -> str:
+    """`text` with chat shorthand written out ("wot do u need" -> "what do you need"), word by word."""
+    shorthand = getattr(language, "SHORTHAND", {})
+    if not shorthand:
+        return text
+
+    def written(match: re.Match[str]) -> str:
+        word = match.group()
+        return shorthand.get(word.lower(), word) if word.lower() in shorthand else word
+
+    return re.sub(r"\s{2,}", " ", language.WORD.sub(written, text)).strip()
 
 
 def wording_hint(text: str, language: Language = DEFAULT) -> str | None:
@@ -124,6 +165,18 @@ def _role_template(text: str, spans: Sequence[tuple[int, int]], language: Langua
     return text[: article.start()] + ROLE_MARK + text[end:]
 
 
+def generic_question(text: str, spans: Sequence[tuple[int, int]], language: Language) -> str:
+    """`text` with each role mention, and the article before it, replaced by a stand-in for any
+    role (`SOME_ROLE`): "What does an ML lecturer do?" -> "What does a professional do?"."""
+    parts, last = [], 0
+    for start, end in sorted(spans):
+        article = language.ARTICLE_BEFORE.search(text[last:start])
+        cut = last + article.start() if article else start
+        parts += [text[last:cut], language.SOME_ROLE]
+        last = end
+    return "".join([*parts, text[last:]])
+
+
 def restate(template: str, label: str, language: Language = DEFAULT) -> str:
     """The question of `template` asked about the role `label`, with the article it needs."""
     return template.replace(ROLE_MARK, f"{language.article(label)} {label}")
@@ -133,17 +186,29 @@ def restate(template: str, label: str, language: Language = DEFAULT) -> str:
 class _Reader:
     lexicon: Lexicon
     only_when_leaning: bool = True
+    kinds: KindReader | None = None
 
     def one(self, question: str, previous: Interpretation | None) -> Interpretation:
         lexicon = self.lexicon
         language = lexicon.language
         roles, spans, names_only = lexicon.read_roles(question)
+        if roles and not spans and previous is not None and previous.roles and leans_on_conversation(question, language):
+            # Only a hint ("and how many years of postdoc?", after a lecturer question): a topic of
+            # the conversation's role, not another role.
+            roles, names_only = (), False
         labels = tuple(lexicon.label(role) for role in roles)
         topic = _without_roles(question, spans, language) or question
         widened = lexicon.over_field(question, spans)
         shown = _without_roles(question, widened, language) or question
         template = _role_template(question, widened, language)
-        kind = question_kind(question, language)
+        # The kind is read from the question with a stand-in for its roles' names, which say whom
+        # it is about, not what it asks.
+        if self.kinds and not names_only:  # a bare role name ("ml lecturer") has no meaning to read
+            generic = lexicon.without_field(generic_question(question, widened, language))
+            one_role = len(roles) == 1 and roles[0] not in lexicon.prerequisites
+            kind = self.kinds.kind(question, generic, language, one_role)
+        else:
+            kind = question_kind(question, language)
         compare = bool(language.COMPARE.search(question)) and len(roles) >= 2
         aspects = lexicon.aspects(question)
         if compare:
@@ -206,9 +271,14 @@ def interpret(
 
 
 def interpret_turn(
-    question: str, previous: Interpretation | None, lexicon: Lexicon, only_when_leaning: bool = True
+    question: str,
+    previous: Interpretation | None,
+    lexicon: Lexicon,
+    only_when_leaning: bool = True,
+    kinds: KindReader | None = None,
 ) -> Interpretation:
-    """Understand `question` after the turn understood as `previous` (None: it opens a conversation)."""
-    return _Reader(lexicon, only_when_leaning).one(question, previous)
+    """Understand `question` after the turn understood as `previous` (None: it opens a conversation);
+    `kinds` reads its kind from its meaning (else the wording patterns do)."""
+    return _Reader(lexicon, only_when_leaning, kinds).one(question, previous)
 
 

@@ -233,10 +233,13 @@ class Lexicon:
         tokens = self._collapsed_tokens(text)
         found = self._matches(tokens)
         roles, spans = self._choose_roles(found)
+        # Beside a role's own name or alias, a hint is a topic ("phd stipend" asks about stipends);
+        # alone, it names the role ("prof").
+        names = [m for m in found if m.priority > 1] or found
         rest = [
             word
             for word, start, end in tokens
-            if word != FIELD and not any(m.start <= start and end <= m.end for m in found)
+            if word != FIELD and not any(m.start <= start and end <= m.end for m in names)
         ]
         return roles, spans, bool(roles) and not self.content_words(" ".join(rest))
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from guide.ask.lexicon import Lexicon
+from guide.ask.meaning import KindModel, example_questions
 from guide.ask.retrieval import Retriever
 from guide.config import Settings
 from guide.index import LoadedIndex
@@ -33,6 +34,8 @@ class Library:
     # The roles' labels and aliases, and their embeddings (one row each), for the subject check.
     role_names: tuple[str, ...] = ()
     role_name_vectors: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 1), dtype=np.float32))
+    # The example questions of each kind, embedded (the language's and the collection's).
+    kinds: KindModel | None = None
 
     @property
     def language(self) -> Language:
@@ -42,11 +45,25 @@ class Library:
         """The cosine of an embedded phrase to the closest name or alias of a role."""
         return float(np.max(self.role_name_vectors @ vector)) if len(self.role_names) else 0.0
 
+    def closest_role(self, vector: np.ndarray) -> str | None:
+        """The role whose name or alias comes closest to an embedded phrase."""
+        if not len(self.role_names):
+            return None
+        roles = self.lexicon.detect_roles(self.role_names[int(np.argmax(self.role_name_vectors @ vector))])[0]
+        return roles[0] if roles else None
+
 
 def open_library(
-    index: LoadedIndex, settings: Settings, embed_many: EmbedMany, known_words: Iterable[str] = ()
+    index: LoadedIndex,
+    settings: Settings,
+    embed_many: EmbedMany,
+    known_words: Iterable[str] = (),
+    semantic: bool = True,
 ) -> Library:
-    """The library of a loaded index: everything its questions need that depends on the generation."""
+    """The library of a loaded index: everything its questions need that depends on the generation.
+
+    `semantic`: whether the embedder's closeness follows meaning (question kinds are read from
+    example questions only then)."""
     retrieval = settings.retrieval
     if not retrieval.answer_material_only:
         index = dataclasses.replace(index, spans=[dataclasses.replace(span, material=True) for span in index.spans])
@@ -55,4 +72,7 @@ def open_library(
     )
     names = tuple(sorted({name for doc in index.documents.values() for name in (doc.label, *doc.aliases)}))
     vectors = embed_many(list(names)) if names else np.zeros((0, 1), dtype=np.float32)
-    return Library(index, Retriever(index, retrieval, lexicon.language), lexicon, names, vectors)
+    kind_model = None
+    if settings.answer.kind_by_meaning and semantic:
+        kind_model = KindModel(example_questions(lexicon.language, index.collection.examples), embed_many)
+    return Library(index, Retriever(index, retrieval, lexicon.language), lexicon, names, vectors, kind_model)

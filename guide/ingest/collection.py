@@ -132,6 +132,9 @@ class Collection:
     facets: tuple[Facet, ...] = DEFAULT_FACETS
     # The language of the guides and of the questions about them (`guide.language`).
     language: str = "en"
+    # Example questions of each kind ((kind, questions) pairs), added to the language's own: how
+    # this corpus's readers ask, so that a new wording of a known kind is understood without code.
+    examples: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -149,6 +152,7 @@ class Collection:
                 Facet(f["name"], f["description"], tuple(f["words"]), tuple(f["kinds"])) for f in data["facets"]
             ),
             language=data.get("language", "en"),
+            examples=tuple((kind, tuple(questions)) for kind, questions in data.get("examples", [])),
         )
 
     def facets_for(self, kind: str) -> tuple[Facet, ...]:
@@ -181,7 +185,7 @@ def parse_collection(text: str) -> Collection:
         raise _problem(f"cannot be read ({error})") from None
     if not isinstance(raw, dict):
         raise _problem("must be a mapping of keys to values")
-    known = {"title", "description", "placeholder", "starters", "field", "expansions", "facets", "language"}
+    known = {"title", "description", "placeholder", "starters", "field", "expansions", "facets", "language", "examples"}
     if unknown := sorted(set(raw) - known):
         raise _problem(f"unknown key {unknown[0]!r}; the keys are {', '.join(sorted(known))}")
     values: dict[str, Any] = {}
@@ -209,7 +213,16 @@ def parse_collection(text: str) -> Collection:
                 raise _problem(f"facet {number} needs a 'name' of words")
             facets.append(Facet(name, entry["description"], _texts(entry, "words"), _texts(entry, "kinds")))
         values["facets"] = tuple(facets)
+    if "examples" in raw:
+        values["examples"] = _examples(raw["examples"])
     return Collection(**values)
+
+
+def _examples(raw: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    # Which kinds exist is the question stage's to say; here only the shape is checked.
+    if not isinstance(raw, dict) or not all(isinstance(kind, str) for kind in raw):
+        raise _problem("'examples' must map question kinds (fact, overview, trends, …) to lists of example questions")
+    return tuple((kind, _texts(raw, kind)) for kind in raw)
 
 
 def load_collection(corpus_dir: Path) -> Collection:

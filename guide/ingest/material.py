@@ -92,6 +92,7 @@ def mark_material(document: Document, reading: Reading | None = None, language: 
         boilerplate = summary or is_boilerplate(
             span.text, summary=document.summary, lead=lead, closing_section=closing, language=language
         )
-        quote = without_reference_marks(span.text)
+        # Marks would pass for citations; a pointer to another page ("details here") reads as debris.
+        quote = language.POINTER_FRAGMENT.sub("", without_reference_marks(span.text))
         marked.append(replace(span, material=not boilerplate, quote=quote if quote != span.text else ""))
     return marked

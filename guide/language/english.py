@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from pathlib import Path
 
 NAME = "English"
 # PyStemmer's algorithm, and bm25s's stop-word list, for this language.
@@ -63,6 +64,26 @@ DUMMY_IT = re.compile(
 EXISTENTIAL_THERE = re.compile(r"\b(?:is|are|was|were|will|would)\s+there\b|\bthere(?:'s|’s|\s+(?:is|are|was|were|will|would|has|have))\b", re.I)
 
 PRONOUN_FOR_ROLE = re.compile(r"\b(?:it|its|this|that)\b", re.I)
+
+# Example questions of each kind, several wordings each (see guide/ask/meaning.py): a question's
+# kind is read from its closeness to them first, from the patterns below when they do not settle it.
+EXAMPLE_QUESTIONS = Path(__file__).with_name("english_questions.yaml")
+
+# Chat shorthand read as the words it stands for, before a question is understood ("wot do u need").
+SHORTHAND = {
+    "u": "you", "r": "are", "ur": "your", "wot": "what", "wat": "what", "whats": "what is", "shld": "should",
+    "shud": "should", "cud": "could", "wud": "would", "pls": "please", "plz": "please", "n": "and", "yrs": "years",
+    "yr": "year", "mkt": "market", "uni": "university", "unis": "universities", "gimme": "give me",
+    "kinda": "kind of", "sorta": "sort of", "tryna": "trying to", "gonna": "going to", "wanna": "want to",
+    "gotta": "have to", "b4": "before", "rn": "right now", "diff": "difference", "ive": "I have", "im": "I am",
+    "dont": "do not", "cant": "cannot", "isnt": "is not", "doesnt": "does not", "thx": "thanks", "tbh": "",
+    "lol": "", "pubs": "publications", "quals": "qualifications", "msc": "master's", "bsc": "bachelor's",
+    "profs": "professors", "yrs'": "years", "abt": "about", "bc": "because", "w": "with", "govt": "government",
+}  # fmt: skip
+
+# What stands for a role's name when a question's kind is read from its meaning, so that the
+# examples, which name many other jobs, match whichever role a question names.
+SOME_ROLE = "a professional"
 
 # How a question's wording shows its kind, tried in this order.
 KIND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -239,6 +260,15 @@ POINTERS = re.compile(
     re.I,
 )
 
+# A pointer left inside a sentence worth quoting: "(details here)", ", detailed here.",
+# ", as explored in this analysis.": cut from the quoted sentence (bounded, so linear).
+POINTER_FRAGMENT = re.compile(
+    r"\s*\((?:see |read |more )?(?:details?|detailed|more|read more|learn more|here|this analysis)(?: here)?\)"
+    r"|,\s*(?:as\s+)?(?:detailed|explored|explained|described|discussed|outlined)\s+(?:here|in this (?:analysis|article|guide|post))"
+    r"(?=[.!?]?$)",
+    re.I,
+)
+
 # A closing summary ("In summary, …"), a teaser claim ("… offer a dynamic path") and a rhetorical
 # call ("Ready to …?").
 SUMMARY_OPENING = re.compile(r"^(?:in summary|to sum up|in conclusion|in short)\b", re.I)
@@ -307,6 +337,7 @@ CLOSEST_SECTIONS = "You could ask about: {sections}."
 SUGGESTION = "{section} ({label})"
 NOT_COVERED = "The guides do not cover {subject}; they are about roles such as {roles}."
 THE_JOB_OF = "the job of {job}"
+CLOSEST_COVERED = "The guides do not cover {subject}; the closest they cover is {closest}."
 CUT_QUESTION = "Your question was {length:,} characters long; only the first {kept:,} were used."
 SILENT_GUIDE = "{asked} does not say; {quoted} does:"
 COMPARISON_LEAD = "How {roles} compare, from their guides:"

@@ -126,11 +126,13 @@ def evaluate(engine: Any, questions: Sequence[Question], k: int = 5) -> list[Out
         outcome.named_role = bool(interpretation.roles)
         outcome.exempt = _exempt(engine, interpretation)
         answer = engine.ask(item.question, history=item.history, k=k)
-        outcome.refused = answer.refused
+        # An out-of-scope question answered from the closest role, saying first that the guides do
+        # not cover what it asks and unsure, is declined as a refusal is.
+        outcome.refused = answer.refused or (item.out_of_scope and bool(answer.not_covered))
         outcome.confidence = answer.confidence
         outcome.citation_problems = citation_problems(answer, engine.index)
         if item.out_of_scope:
-            if not answer.refused:
+            if not outcome.refused:
                 outcome.problems.append(f"answered instead of refusing: {answer.text[:120]!r}")
         else:
             for hit in hits:

@@ -40,6 +40,8 @@ class UsefulQuestion:
     history: tuple[str, ...] = ()
     points: tuple[tuple[str, ...], ...] = ()
     inherits: bool | None = None
+    # Items sharing a `wording` id ask the same question in other words.
+    wording: str = ""
 
     @property
     def off_topic(self) -> bool:
@@ -104,6 +106,7 @@ def load_usefulness_set(path: Path) -> list[UsefulQuestion]:
                 history=tuple(entry.get("history", []) or ()),
                 points=points,
                 inherits=None if inherits is None else bool(inherits),
+                wording=str(entry.get("wording", "") or ""),
             )
         )
     return questions
@@ -151,7 +154,9 @@ def evaluate_usefulness(
             item,
             answer=answer.text,
             kind=getattr(answer, "kind", ""),
-            refused=answer.refused,
+            # Off topic, an answer from the closest role that says first the guides do not cover
+            # what is asked is declined as a refusal is.
+            refused=answer.refused or (item.off_topic and bool(getattr(answer, "not_covered", ""))),
             confidence=answer.confidence,
             level=answer.level,
             words=0 if answer.refused else len(re.sub(r"\[\d+\]", "", answer.text).split()),
@@ -160,7 +165,7 @@ def evaluate_usefulness(
             seconds=seconds,
         )
         if item.off_topic:
-            if not answer.refused:
+            if not outcome.refused:
                 outcome.problems.append(f"answered an off-topic question: {answer.text[:140]!r}")
         else:
             outcome.found = (False,) * len(item.points) if answer.refused else points_found(answer.text, item.points)
@@ -235,12 +240,23 @@ def summarise_usefulness(outcomes: Sequence[UsefulOutcome]) -> dict[str, Any]:
             else None
         ),
         "in_scope_recall": statistics.fmean(o.recall for o in inside) if inside else None,
+        "worst_wording_recall": worst_wording_recall(structured),
         "confidence_recall_r": pearson([c for c, _ in scored], [r for _, r in scored]),
         "confidence_recall_r_in_scope": pearson([o.confidence for o in inside], [o.recall for o in inside]),
         "confidence_auroc_useful": _auroc(useful, useless),
         "seconds_per_question": statistics.fmean(times) if times else 0.0,
         "seconds_p50": statistics.median(times) if times else 0.0,
     }
+
+
+def worst_wording_recall(outcomes: Sequence[UsefulOutcome]) -> float | None:
+    """Mean over questions asked in several wordings of the recall of each one's worst wording."""
+    wordings: dict[str, list[float]] = {}
+    for outcome in outcomes:
+        if outcome.item.wording:
+            wordings.setdefault(outcome.item.wording, []).append(outcome.recall)
+    worst = [min(recalls) for recalls in wordings.values() if len(recalls) > 1]
+    return statistics.fmean(worst) if worst else None
 
 
 def usefulness_shortfalls(summary: dict[str, Any]) -> list[str]:
@@ -296,7 +312,13 @@ def format_usefulness(summary: dict[str, Any], title: str) -> list[str]:
         )
     lines.append(
         f"  broad+trends+cross-role recall {cell(summary['structured_recall'], 3)}, median words "
-        f"{cell(summary['structured_median_words'], 0)}; confidence vs recall r = {summary['confidence_recall_r']:.3f} "
+        f"{cell(summary['structured_median_words'], 0)}"
+        + (
+            f", worst wording {summary['worst_wording_recall']:.3f}"
+            if summary.get("worst_wording_recall") is not None
+            else ""
+        )
+        + f"; confidence vs recall r = {summary['confidence_recall_r']:.3f} "
         f"(in scope {summary['confidence_recall_r_in_scope']:.3f}), AUROC useful/useless "
         f"{summary['confidence_auroc_useful']:.3f}; high confidence without a key point: "
         f"{summary['overall']['high_without_point']}; {summary['seconds_per_question'] * 1000:.0f} ms per question"
