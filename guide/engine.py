@@ -147,16 +147,23 @@ class Engine:
         previous: Interpretation | None = None,
     ) -> Interpretation:
         """How a question is understood, after the earlier questions of its conversation, or after
-        `previous`, the interpretation of the turn before (then `history` is not read again)."""
+        `previous`, the interpretation of the turn before (then `history` is not read again).
+
+        Every turn is cleaned and cut to `answer.max_question_chars` as the question is: a long
+        earlier turn costs no more than a long question.
+        """
         retrieval = self.settings.retrieval
         lexicon = (library or self._state).lexicon
         if not retrieval.follow_ups:
             history, previous = (), None
         if previous is None:
             for earlier in history:
-                if earlier and earlier.strip():
+                if earlier := self._cleaned(earlier, lexicon):
                     previous = self._interpret_one(earlier, previous, lexicon)
-        return self._interpret_one(question, previous, lexicon)
+        return self._interpret_one(self._cleaned(question, lexicon), previous, lexicon)
+
+    def _cleaned(self, text: str, lexicon: Lexicon) -> str:
+        return clean_question(text, self.settings.answer.max_question_chars, lexicon.language)[0]
 
     def _interpret_one(self, question: str, previous: Interpretation | None, lexicon: Lexicon) -> Interpretation:
         retrieval = self.settings.retrieval
