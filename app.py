@@ -9,7 +9,7 @@ from guide.answer.records import capitalised
 from guide.config import Settings, load_settings
 from guide.errors import GuideError
 from guide.index import index_status
-from guide.ingest.collection import Collection, load_collection
+from guide.ingest.collection import Collection
 from guide.render import (
     answer_markdown,
     comparison_table,
@@ -19,6 +19,7 @@ from guide.render import (
     suggestion,
 )
 from guide.serve import page
+from guide.serve.chat import collection_of, previous_interpretation, role_name, status_signature, too_long
 from guide.serve.conversation_panel import (
     browser_id,
     catch_up,
@@ -42,20 +43,6 @@ STAGES = {
     "searching": "Searching the guides…",
     "writing": "Writing the answer…",
 }
-
-def collection_of(settings: Settings, engine) -> Collection:
-    """What the corpus says about itself: from the loaded index, else from the corpus folder."""
-    if engine is not None:
-        return engine.index.collection
-    try:
-        return load_collection(settings.corpus_dir)
-    except GuideError:
-        return Collection()
-
-
-def role_name(engine, role: str) -> str:
-    return engine.lexicon.label(role) if engine is not None else role.replace("-", " ")
-
 
 @st.cache_resource(show_spinner="Loading the embedding model…")
 def get_embedder(model: str, _settings: Settings):
@@ -102,16 +89,6 @@ def get_engine(index_dir: str, model: str, settings_key: str, _settings: Setting
     from guide.index import load_index
 
     return Engine(_settings, get_embedder(model, _settings), load_index(_settings.index_dir, model=model))
-
-
-def status_signature(settings: Settings) -> tuple:
-    """The settings, and name, size and modification time of every guide and of the index pointer."""
-    from guide.index.storage import POINTER
-    from guide.ingest.corpus import guide_files
-
-    paths = [*guide_files(settings.corpus_dir), settings.index_dir / POINTER]
-    files = tuple((str(path), path.stat().st_size, path.stat().st_mtime_ns) for path in paths if path.exists())
-    return (repr(settings), files)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -329,10 +306,11 @@ def answer_question(settings: Settings, engine, store, browser: str, ask: tuple)
     with st.chat_message("assistant"):
         status = st.status(STAGES["understanding"])
         conversation = st.session_state.get("conversation")
-        history = [] if standalone else [m["content"] for m in st.session_state.messages if m["role"] == "user"]
+        # The latest answer's interpretation stands for the conversation: it is not read again.
+        previous = None if standalone else previous_interpretation(st.session_state.messages)
         answer = None
         try:
-            for event in engine.stream(question, history=history, k=k, roles=roles):
+            for event in engine.stream(question, k=k, roles=roles, previous=previous):
                 if isinstance(event, Stage):
                     status.update(label=STAGES.get(event.name, "Working…"))
                 elif isinstance(event, Text):
@@ -396,7 +374,12 @@ def main() -> None:
         rebuild_button(settings, engine, "stale-rebuild")
 
     view = st.radio("View", ["Chat", "Guides"], key="view", horizontal=True, label_visibility="collapsed")
-    prompt = st.chat_input(collection.placeholder, on_submit=lambda: st.session_state.update(view="Chat"))
+    limit = settings.answer.max_question_chars
+    prompt = st.chat_input(collection.placeholder, max_chars=limit, on_submit=lambda: st.session_state.update(view="Chat"))
+    # The browser stops typing at the limit; a message sent past it is refused unread.
+    if prompt is not None and (refused := too_long(prompt, limit, engine.library.language)):
+        st.warning(escape_markdown(refused))
+        prompt = None
     question, standalone = prompt, False
     if question is None:
         question = st.session_state.pop("pending", None)

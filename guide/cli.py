@@ -646,11 +646,13 @@ TERMINAL_HELP = "Ask a question (follow-ups keep the conversation); /new starts 
 def _terminal_chat(engine: Any) -> None:
     """A conversation in the terminal: one question per line, the model loaded once for all of them."""
     from guide.answer.base import Final, Stage
+    from guide.ask.interpret import carried_over
 
     interactive = sys.stdin.isatty()
     if interactive:
         click.echo(TERMINAL_HELP, err=True)
-    history: list[str] = []
+    # Each answer's interpretation is carried to the next question: the conversation is not read again.
+    previous = None
     while True:
         try:
             line = input("> " if interactive else "")
@@ -660,17 +662,17 @@ def _terminal_chat(engine: Any) -> None:
         if question in {"/quit", "/exit"}:
             break
         if question == "/new":
-            history = []
+            previous = None
             click.echo("(a new conversation)", err=True)
             continue
         if not question:
             continue
-        for event in engine.stream(question, history=history):
+        for event in engine.stream(question, previous=previous):
             if isinstance(event, Stage) and interactive:
                 click.echo(f"  {event.name}…", err=True)
             elif isinstance(event, Final):
                 _print_answer(event.answer)
-        history.append(question)
+                previous = carried_over(previous, event.answer.interpretation)
         click.echo("")
 
 

@@ -155,16 +155,23 @@ class Engine:
         previous: Interpretation | None = None,
     ) -> Interpretation:
         """How a question is understood, after the earlier questions of its conversation, or after
-        `previous`, the interpretation of the turn before (then `history` is not read again)."""
+        `previous`, the interpretation of the turn before (then `history` is not read again).
+
+        Every turn is cleaned and cut to `answer.max_question_chars` as the question is: a long
+        earlier turn costs no more than a long question.
+        """
         retrieval = self.settings.retrieval
         library = library or self._state
         if not retrieval.follow_ups:
             history, previous = (), None
         if previous is None:
             for earlier in history:
-                if earlier and earlier.strip():
+                if earlier := self._cleaned(earlier, library.lexicon):
                     previous = self._interpret_one(earlier, previous, library)
-        return self._interpret_one(question, previous, library)
+        return self._interpret_one(self._cleaned(question, library.lexicon), previous, library)
+
+    def _cleaned(self, text: str, lexicon: Lexicon) -> str:
+        return clean_question(text, self.settings.answer.max_question_chars, lexicon.language)[0]
 
     def _kind_reader(self, library: Library) -> KindReader | None:
         model, settings = library.kinds, self.settings.answer

@@ -282,3 +282,9 @@ def interpret_turn(
     return _Reader(lexicon, only_when_leaning, kinds).one(question, previous)
 
 
+
+
+def carried_over(previous: Interpretation | None, latest: Interpretation) -> Interpretation | None:
+    """What the next question is read after: the turn just answered, unless it was not understood
+    at all (blank, or no letters), which leaves the conversation where it was."""
+    return latest if latest.query else previous

@@ -8,6 +8,7 @@ corpus's language (`guide.language`).
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -236,19 +237,23 @@ class Lexicon:
         # Beside a role's own name or alias, a hint is a topic ("phd stipend" asks about stipends);
         # alone, it names the role ("prof").
         names = [m for m in found if m.priority > 1] or found
-        rest = [
-            word
-            for word, start, end in tokens
-            if word != FIELD and not any(m.start <= start and end <= m.end for m in names)
-        ]
+        rest = [word for (word, _, _), covered in zip(tokens, _covered(tokens, names), strict=True) if word != FIELD and not covered]
         return roles, spans, bool(roles) and not self.content_words(" ".join(rest))
 
     def _choose_roles(self, found: list[_Match]) -> tuple[tuple[str, ...], list[tuple[int, int]]]:
         matches = sorted(found, key=lambda m: (-m.priority, m.start - m.end))
         kept: list[_Match] = []
+        # The kept spans never overlap, so sorted by start they are sorted by end too: a new
+        # match overlaps one of them only if it overlaps the last one starting before its end.
+        starts: list[int] = []
+        ends: list[int] = []
         for match in matches:
-            if not any(match.start < other.end and other.start < match.end for other in kept):
-                kept.append(match)
+            place = bisect.bisect_left(starts, match.end)
+            if place and ends[place - 1] > match.start:
+                continue
+            kept.append(match)
+            starts.insert(place, match.start)
+            ends.insert(place, match.end)
         explicit: dict[str, list[tuple[int, int]]] = {}
         generic: dict[str, list[tuple[int, int]]] = {}
         for match in kept:
@@ -354,6 +359,23 @@ def content_words(text: str, language: Language = DEFAULT) -> list[str]:
 
 def strip_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
     """`text` with each of `spans` replaced by a space."""
+    # Cut from the last span back, in one join: one slice of the text per span, not a copy.
+    pieces, cursor = [], len(text)
     for start, end in sorted(spans, reverse=True):
-        text = text[:start] + " " + text[end:]
-    return text
+        pieces += [text[min(end, cursor) : cursor], " "]
+        cursor = min(cursor, start)
+    pieces.append(text[:cursor])
+    return "".join(reversed(pieces))
+
+
+def _covered(tokens: Sequence[tuple[str, int, int]], found: Iterable[_Match]) -> list[bool]:
+    """For each token, whether one of the matches `found` holds it whole, in one sweep."""
+    ordered = sorted(found, key=lambda match: match.start)
+    covered, reach, i = [], -1, 0
+    for _, start, end in tokens:
+        # The match reaching furthest among those starting at or before the token holds it if any does.
+        while i < len(ordered) and ordered[i].start <= start:
+            reach = max(reach, ordered[i].end)
+            i += 1
+        covered.append(end <= reach)
+    return covered

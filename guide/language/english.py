@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from guide.language.patterns import AnyOf, FollowedBy, Searchable
+
 NAME = "English"
 # PyStemmer's algorithm, and bm25s's stop-word list, for this language.
 STEMMER = "english"
@@ -86,13 +88,22 @@ SHORTHAND = {
 SOME_ROLE = "a professional"
 
 # How a question's wording shows its kind, tried in this order.
-KIND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+# `FollowedBy` stands for `first.*then`, which a regular expression searches in quadratic time.
+KIND_PATTERNS: tuple[tuple[str, re.Pattern[str] | Searchable], ...] = (
     (
         "situation",
-        re.compile(
-            r"(?:^|[.!?]\s+)(?:i|i'm|i’m|im|my|i've|i’ve)\b.*\b(?:can|could|am|should|would|will|do|is|are)\s+(?:i|it|my|that)\b"
-            r"|\b(?:i have|i've got|i’ve got|i hold|i only have|i'm a|i am a|i’m a|with my)\b.*\?",
-            re.I,
+        # "(?:^|[.!?]\s+)(?:i|…)\b.*\b(?:can|…)\s+(?:i|…)\b|\b(?:i have|…)\b.*\?", in one scan.
+        AnyOf(
+            (
+                FollowedBy(
+                    re.compile(r"(?:^|[.!?]\s+)(?:i|i'm|i’m|im|my|i've|i’ve)\b", re.I),
+                    re.compile(r"\b(?:can|could|am|should|would|will|do|is|are)\s+(?:i|it|my|that)\b", re.I),
+                ),
+                FollowedBy(
+                    re.compile(r"\b(?:i have|i've got|i’ve got|i hold|i only have|i'm a|i am a|i’m a|with my)\b", re.I),
+                    re.compile(r"\?"),
+                ),
+            )
         ),
     ),
     (
@@ -108,10 +119,15 @@ KIND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     (
         "history",
-        re.compile(
-            r"\b(?:history|historic\w*|historically|origins?|originate\w*|come about|came about|emerged?|date back|dates back"
-            r"|coined|how old|when (?:did|was|were)|where does .* come from|first (?:appear|created|introduced)\w*|take off|took off)\b",
-            re.I,
+        AnyOf(
+            (
+                re.compile(
+                    r"\b(?:history|historic\w*|historically|origins?|originate\w*|come about|came about|emerged?|date back|dates back"
+                    r"|coined|how old|when (?:did|was|were)|first (?:appear|created|introduced)\w*|take off|took off)\b",
+                    re.I,
+                ),
+                FollowedBy(re.compile(r"\bwhere does ", re.I), re.compile(r" come from\b", re.I)),
+            )
         ),
     ),
     (
@@ -123,10 +139,15 @@ KIND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     (
         "career",
-        re.compile(
-            r"\b(?:comes? after|after (?:being|a|an|the|my)|next step|career (?:path|ladder|progression)|ladder|progress\w*"
-            r"|promot\w+|advance\w*|leads? to|lead\b|take me|where can .* (?:take|lead|go)|move up|career after)\b",
-            re.I,
+        AnyOf(
+            (
+                re.compile(
+                    r"\b(?:comes? after|after (?:being|a|an|the|my)|next step|career (?:path|ladder|progression)|ladder|progress\w*"
+                    r"|promot\w+|advance\w*|leads? to|lead\b|take me|move up|career after)\b",
+                    re.I,
+                ),
+                FollowedBy(re.compile(r"\bwhere can ", re.I), re.compile(r" (?:take|lead|go)\b", re.I)),
+            )
         ),
     ),
     (
@@ -339,6 +360,7 @@ NOT_COVERED = "The guides do not cover {subject}; they are about roles such as {
 THE_JOB_OF = "the job of {job}"
 CLOSEST_COVERED = "The guides do not cover {subject}; the closest they cover is {closest}."
 CUT_QUESTION = "Your question was {length:,} characters long; only the first {kept:,} were used."
+TOO_LONG = "Your message is {length:,} characters long; a question can be at most {limit:,}. Please ask it in fewer words."
 SILENT_GUIDE = "{asked} does not say; {quoted} does:"
 COMPARISON_LEAD = "How {roles} compare, from their guides:"
 COMPARE_ON = "Compare {roles} on {aspects}"

@@ -141,6 +141,9 @@ def catch_up(store, conversation: str) -> None:
     """The turns another tab (or replica) added meanwhile, so follow-ups read them too."""
     waiting = [turn[1:] for turn in st.session_state.get("unsaved", []) if turn[0] == conversation]
     try:
+        # Counted first: a long conversation is read whole only when another tab added to it.
+        if store.turn_count(conversation) + len(waiting) <= len(st.session_state.messages) // 2:
+            return
         stored = store.turns(conversation)
     except ConversationsUnavailable:
         return  # the database is away: the page's own turns stand

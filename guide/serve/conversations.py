@@ -173,6 +173,15 @@ class ConversationStore:
             ).all()
         return [(question, answer_from_json(answer)) for question, answer in rows]
 
+    def turn_count(self, conversation: str) -> int:
+        """How many turns a conversation has: cheap, where `turns` reads and decodes every answer."""
+        from sqlalchemy import func, select
+
+        t = self._turns.c
+        with self._connection() as connection:
+            found = connection.execute(select(func.count()).where(t.conversation == conversation)).scalar()
+        return int(found or 0)
+
     def by_share(self, share: str) -> str | None:
         """The conversation a share token opens, or None."""
         from sqlalchemy import select
