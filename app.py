@@ -375,8 +375,8 @@ def main() -> None:
 
     view = st.radio("View", ["Chat", "Guides"], key="view", horizontal=True, label_visibility="collapsed")
     limit = settings.answer.max_question_chars
-    prompt = st.chat_input(collection.placeholder, max_chars=limit, on_submit=lambda: st.session_state.update(view="Chat"))
-    # The browser stops typing at the limit; a message sent past it is refused unread.
+    prompt = st.chat_input(collection.placeholder, on_submit=lambda: st.session_state.update(view="Chat"))
+    # Refused unread and not kept (no `max_chars`: Streamlit would cut the message without a word).
     if prompt is not None and (refused := too_long(prompt, limit, engine.library.language)):
         st.warning(escape_markdown(refused))
         prompt = None
