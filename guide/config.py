@@ -213,7 +213,7 @@ class StructureSettings:
     # A grouped answer's point from each guide (trends of every guide) weighs the question by this
     # beside its fit to the facet, and a guide joins only when its point's score for the question
     # lies within `group_margin` of the best guide's.
-    group_question_weight: float = 3.0
+    group_question_weight: float = 1.0
     group_margin: float = 0.2
     # At most this many guides in a grouped answer.
     max_groups: int = 5
