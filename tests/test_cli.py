@@ -62,9 +62,14 @@ def check_ask_shape(data: dict) -> None:
     assert (
         {"question", "answer", "refused", "confidence", "citations", "kind"}
         <= set(data)
-        <= {"question", "answer", "refused", "confidence", "citations", "kind", "comparison", "lead", "points"}
-    )
+        <= {
+            "question", "answer", "refused", "confidence", "citations", "kind", "comparison", "lead", "points",
+            "suggestions", "not_covered",
+        }
+    )  # fmt: skip
     assert data["kind"] in KINDS
+    # A refusal offers its closest topics as questions to try; an answer never does.
+    assert ("suggestions" in data) == data["refused"]
     if "points" in data:
         assert isinstance(data["lead"], str) and data["points"]
         for point in data["points"]:
