@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 from guide.config import Settings, apply_overrides
 from guide.index.embedding import FakeEmbedder
 
 __all__ = [
+    "free_port",
+    "running_app",
     "CHROMIUM",
     "CORPUS",
     "GUIDE_A",
@@ -95,3 +99,53 @@ def ask_in_page(page, question: str, messages_before: int, timeout_ms: int = 90_
     answer = page.get_by_test_id("stChatMessage").nth(messages_before + 1)
     answer.get_by_test_id("stFeedback").wait_for(timeout=timeout_ms)
     page.wait_for_timeout(300)
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on now."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_app(cwd: Path, env: dict[str, str], *options: str, timeout: float = 90) -> Iterator[str]:
+    """`streamlit run app.py` from `cwd` with `env` on a free loopback port: its address once healthy.
+
+    Fails the test with the app's output when it exits or is not healthy within `timeout` seconds;
+    stops it afterwards.
+    """
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    import pytest
+
+    port = free_port()
+    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+               "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+               *options]  # fmt: skip
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
+                break
+            except OSError:
+                if process.poll() is not None:
+                    pytest.fail("streamlit exited: " + process.stdout.read().decode(errors="replace"))
+                if time.monotonic() > deadline:
+                    pytest.fail(f"streamlit did not start within {timeout:.0f} s")
+                time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()

