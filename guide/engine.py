@@ -21,7 +21,7 @@ from guide.answer.records import Answer
 from guide.answer.refusal import refusal
 from guide.answer.registry import make_answerer
 from guide.ask import kinds
-from guide.ask.gate import RefusalGate
+from guide.ask.gate import AskedJob, RefusalGate
 from guide.ask.interpret import (
     Interpretation,
     KindReader,
@@ -323,7 +323,8 @@ class Engine:
             labels = (library.lexicon.label(asked.role),)
             interpretation = dataclasses.replace(interpretation, roles=(asked.role,), labels=labels)
             found = self._search(library, interpretation, k, roles)
-        redirect = None if asked is None or asked.covered else (asked.job, asked.role)
+        # A job the closest role does not cover is said first in the answer.
+        redirect = None if asked is None or asked.covered else asked
         yield Stage("writing")
         stream = getattr(self.answerer, "stream", None)
         if not streaming or stream is None:
@@ -334,14 +335,14 @@ class Engine:
             yield Final(self._finish(event.answer, notice, redirect, library)) if isinstance(event, Final) else event
 
     def _finish(
-        self, answer: Answer, notice: str | None, redirect: tuple[str, str] | None = None, library: Library | None = None
+        self, answer: Answer, notice: str | None, redirect: AskedJob | None = None, library: Library | None = None
     ) -> Answer:
         settings = self.settings.answer
         answer = dataclasses.replace(answer, notice=notice, cutoffs=(settings.medium_confidence, settings.high_confidence))
         if redirect is None or answer.refused or library is None:
             return answer
         # A job the guides do not cover, answered from the closest role: said first, and unsure.
-        job, role = redirect
+        job, role = redirect.job, redirect.role
         language = library.language
         subject = language.THE_JOB_OF.format(job=job)
         opening = language.CLOSEST_COVERED.format(subject=subject, closest=library.lexicon.label(role))
