@@ -23,7 +23,7 @@ import pytest
 
 from guide.serve.conversations import ConversationStore
 from tests.helpers import CHROMIUM, SHIPPED_FACTS
-from tests.test_browser import _free_port
+from tests.helpers import free_port as _free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "docs"

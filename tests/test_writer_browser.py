@@ -35,7 +35,7 @@ def app(shipped_index, tmp_path_factory):
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian's chromium is not installed; `make test` installs it (apt-get install chromium).")
     model = ScriptedServer(script=script).start()
-    from tests.test_browser import _free_port
+    from tests.helpers import free_port as _free_port
 
     port = _free_port()
     feedback = tmp_path_factory.mktemp("writer-feedback") / "feedback.db"
