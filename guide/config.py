@@ -215,6 +215,14 @@ class StructureSettings:
     # lies within `group_margin` of the best guide's.
     group_question_weight: float = 1.0
     group_margin: float = 0.2
+    # A grouped question that asks something more particular than its facet ("Which countries
+    # hire most?", beside "What are the trends?") weighs the question more, up to
+    # `specific_question_weight` more, and its point may come from anywhere in a guide: the less
+    # its meaning is like the facet's description (from `specific_pivot` down over
+    # `specific_span`), the more.
+    specific_pivot: float = 0.5
+    specific_span: float = 0.15
+    specific_question_weight: float = 4.0
     # At most this many guides in a grouped answer.
     max_groups: int = 5
     # Points fitting their facets this well on average give a structured answer 0.5 confidence

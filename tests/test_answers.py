@@ -209,3 +209,14 @@ def test_a_job_close_to_a_roles_name_is_answered_from_that_role(engine):
     assert not answer.not_covered and "do not cover" not in answer.text
     assert answer.interpretation.roles == ("researcher",)
     assert "3–5 years" in answer.text or "3-5 years" in answer.text
+
+
+def test_a_trend_question_more_particular_than_the_facet_quotes_what_it_asks(engine):
+    # "Which countries…" asks one thing of the trends: each guide's sentence naming countries,
+    # wherever the guide says it, not each guide's general growth sentence.
+    answer = engine.ask("Which countries offer the most opportunities for machine learning academics?")
+    assert answer.kind == "trends"
+    for named in ("Australia", "Canada", "China"):
+        assert named in answer.text, answer.text
+    assert "$15.7 trillion" not in answer.text
+    _valid_citations(answer)

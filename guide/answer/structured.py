@@ -140,6 +140,7 @@ def compose_structure(
         return None
     fit_matrix, named_matrix = _facet_matrices(library, facets, facet_vectors, settings.heading_bonus)
     question = request.retrieval.sentence_scores
+    specificity = _specificity(request, facet_vectors, settings) if plan.every_guide and facets else 0.0
     picks = _Picks()
     for role in roles:
         rows = np.asarray(
@@ -162,11 +163,16 @@ def compose_structure(
             per_guide = plan.per_guide if not plan.every_guide or len(roles) == 1 else 1
             # One point from each of many guides: the facet and the question decide together.
             weight = settings.group_question_weight if per_guide == 1 else settings.question_weight
+            particular = specificity if per_guide == 1 else 0.0
             fit = fit_matrix[rows].max(axis=1)
-            total = fit + weight * question[rows]
-            taken = _section_points(
-                library.index, rows, fit, total, named_matrix[rows].any(axis=1), per_guide, settings
-            )
+            total = fit + (weight + settings.specific_question_weight * particular) * question[rows]
+            if particular > 0:
+                # A particular question: its best sentence, wherever the guide says it.
+                taken = [int(np.argmax(total))]
+            else:
+                taken = _section_points(
+                    library.index, rows, fit, total, named_matrix[rows].any(axis=1), per_guide, settings
+                )
             picks.picked.extend((float(total[i]), role, "", int(rows[i])) for i in taken)
     if not facets and picks.picked:
         top = max(score for score, *_ in picks.picked)
@@ -186,6 +192,17 @@ def compose_structure(
     lead = library.language.LEADS[plan.lead].format(label=library.lexicon.label(roles[0]))
     fit = _fit(points, picks, plan, facets, fit_matrix, question, settings)
     return Structure(kind, lead, tuple(points), min(_coverage(picks, plan, roles), 1.0), grouped, fit)
+
+
+def _specificity(request: Request, facet_vectors: np.ndarray, settings: StructureSettings) -> float:
+    """How much more particular a question is than the facets it draws on, from 0 (it asks what
+    a facet's description says: "What are the trends?") to 1 ("Which countries hire most?"),
+    by its meaning's distance from the closest description."""
+    if settings.specific_span <= 0 or not request.interpretation.query:
+        return 0.0
+    vector = request.embed_many([request.interpretation.query])[0]
+    closeness = float((facet_vectors @ vector).max())
+    return min(max((settings.specific_pivot - closeness) / settings.specific_span, 0.0), 1.0)
 
 
 def _facet_matrices(
