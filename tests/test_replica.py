@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
 
 from guide.cli import main
 from guide.serve.cluster import free_port, wait_for
@@ -123,5 +125,29 @@ def test_sigterm_makes_a_replica_not_ready_and_lets_the_answer_in_progress_finis
         assert "GPA above 3.5" in answer.inner_text() and "[1]" in answer.inner_text()
         assert process.wait(timeout=30) == 0
         page.close()
+    finally:
+        _stop(process)
+
+
+def test_a_message_too_large_for_any_question_closes_that_visitors_connection_only(tmp_path):
+    corpus = write_small_corpus(tmp_path / "corpus")
+    built = CliRunner().invoke(
+        main, ["--corpus", str(corpus), "--index", str(tmp_path / "index"), "build"], env={"GUIDE_MODEL": "fake"}
+    )
+    assert built.exit_code == 0, built.output
+    process, port, health = _start(tmp_path)
+    try:
+        assert wait_for(f"http://127.0.0.1:{health}/ready", 60, process), (tmp_path / "replica.log").read_text()
+        stream = f"ws://127.0.0.1:{port}/_stcore/stream"
+        origin = f"http://127.0.0.1:{port}"
+        with connect(stream, origin=origin, max_size=None) as visitor, connect(stream, origin=origin) as other:
+            # 3 MB in one message: Streamlit's own limit (25 MB) would read and parse it.
+            visitor.send(b"\x00" * 3_000_000)
+            with pytest.raises(ConnectionClosed) as closed:
+                visitor.recv(timeout=20)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009  # message too big
+            # Another visitor's connection and the replica itself are unaffected.
+            other.ping().wait(timeout=5)
+            assert _health(health)[0] == 200
     finally:
         _stop(process)

@@ -23,15 +23,24 @@ from guide.serve import serving
 logger = logging.getLogger("guide.serve.local")
 APP = Path(__file__).resolve().parents[2] / "app.py"
 
-# Options for a served app, whatever the command line adds.
+# Options for a served app (`guide chat` and every replica of `guide serve`), whatever the
+# command line adds.
 FLAGS = {
     "server_headless": True,
     "browser_gatherUsageStats": False,
     "client_toolbarMode": "minimal",
+    # An error the app does not catch shows a generic message, never its traceback.
+    "client_showErrorDetails": "none",
+    # No watching of the app's files for changes.
     "server_fileWatcherType": "none",
     "server_runOnSave": False,
-    # A full garbage collection after every script run costs more than the answer with a model loaded.
+    # Streamlit's full garbage collection after every script run costs more than the answer with
+    # a model loaded; Python still collects cycles on its own schedule.
     "runner_postScriptGC": False,
+    # What a browser may send in one message, in MB. A question is at most a few KB
+    # (`answer.max_question_chars`); Streamlit's default of 25 MB let one message of 20 MB
+    # grow a replica by 1 GB. A larger message closes that visitor's connection (1009).
+    "server_maxWidgetStateSize": 1,
 }
 
 

@@ -22,14 +22,13 @@ import signal
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 from guide.errors import GuideError
 from guide.serve import serving
+from guide.serve.local import APP, FLAGS
 
 logger = logging.getLogger("guide.serve.replica")
-APP = Path(__file__).resolve().parents[2] / "app.py"
 # How long a draining replica waits for answers in progress.
 DRAIN_SECONDS = 30.0
 
@@ -200,21 +199,7 @@ def main(argv: list[str] | None = None) -> None:
         health.ready = True  # the app's port is open now
 
     bootstrap._on_server_start = on_start
-    flags = {
-        "server_port": args.port,
-        "server_address": args.address,
-        "server_headless": True,
-        "browser_gatherUsageStats": False,
-        "client_toolbarMode": "minimal",
-        # An error the app does not catch shows a generic message, never its traceback.
-        "client_showErrorDetails": "none",
-        # A replica serves a published app: no watching of its files for changes.
-        "server_fileWatcherType": "none",
-        "server_runOnSave": False,
-        # Streamlit's full garbage collection after every script run costs more than the answer
-        # with a model loaded; Python still collects cycles on its own schedule.
-        "runner_postScriptGC": False,
-    }
+    flags = {**FLAGS, "server_port": args.port, "server_address": args.address}
     bootstrap.load_config_options(flag_options=flags)
     logger.info("Ready: serving on http://%s:%d", args.address, args.port)
     bootstrap.run(str(APP), False, [], flags)
