@@ -164,6 +164,17 @@ def test_a_job_is_known_by_its_closeness_to_the_roles_names(engine, question, re
         assert answer.text.startswith("The guides do not cover the job of")
 
 
+@pytest.mark.parametrize(
+    "question", ["How many years is the tenure track usually?", "Is the tenure track hard?"]
+)
+def test_a_term_the_guides_define_is_not_taken_for_a_job_they_lack(engine, question):
+    # "Tenure-track: A probationary period …" is defined in the assistant professor guide.
+    assert engine.library.defines("the tenure track") and not engine.library.defines("data scientist")
+    answer = engine.ask(question)
+    assert not answer.refused and not answer.not_covered and "do not cover" not in answer.text
+    assert "assistant-professor" in {citation.role for citation in answer.citations}
+
+
 def test_two_different_trend_questions_get_the_guides_that_speak_to_each(engine):
     demand = engine.ask("Where is demand for ML academics growing fastest?")
     market = engine.ask("Is the ML job market for academics getting better?")

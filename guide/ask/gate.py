@@ -122,7 +122,7 @@ class RefusalGate:
         if not self.settings.subject_check or interpretation.changed or len(interpretation.roles) > 1:
             return None
         job = asked_subject(without_reference_marks(interpretation.question), library.language)
-        if job is None or library.lexicon.detect_roles(job)[1]:
+        if job is None or library.lexicon.detect_roles(job)[1] or library.defines(job):
             return None
         # The field's own name says nothing of the job ("machine learning scientist" is a scientist).
         vector = self._embed_many([library.lexicon.without_field(job)])[0]
@@ -137,7 +137,7 @@ class RefusalGate:
         close in meaning to a role's name or alias ("faculty member", not "pilot", a word they use
         of pilot studies)."""
         roles, spans = library.lexicon.detect_roles(job)
-        if spans or (roles and not self._has_unknown_word(library, job)):
+        if spans or (roles and not self._has_unknown_word(library, job)) or library.defines(job):
             return False
         return library.closeness_to_roles(self._embed_many([job])[0]) < self.settings.job_closeness
 

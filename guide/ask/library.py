@@ -36,6 +36,8 @@ class Library:
     role_name_vectors: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 1), dtype=np.float32))
     # The example questions of each kind, embedded (the language's and the collection's).
     kinds: KindModel | None = None
+    # What the guides name as topics of their own (see `defined_terms`), as sets of stems.
+    terms: frozenset[frozenset[str]] = frozenset()
 
     @property
     def language(self) -> Language:
@@ -44,6 +46,12 @@ class Library:
     def closeness_to_roles(self, vector: np.ndarray) -> float:
         """The cosine of an embedded phrase to the closest name or alias of a role."""
         return float(np.max(self.role_name_vectors @ vector)) if len(self.role_names) else 0.0
+
+    def defines(self, phrase: str) -> bool:
+        """Whether the guides name `phrase` as a topic of their own ("the tenure track"): it is
+        then something they cover, not a job they lack."""
+        words = self.lexicon.stems(phrase)
+        return bool(words) and words in self.terms
 
     def closest_role(self, vector: np.ndarray) -> str | None:
         """The role whose name or alias comes closest to an embedded phrase."""
@@ -75,4 +83,15 @@ def open_library(
     kind_model = None
     if settings.answer.kind_by_meaning and semantic:
         kind_model = KindModel(example_questions(lexicon.language, index.collection.examples), embed_many)
-    return Library(index, Retriever(index, retrieval, lexicon.language), lexicon, names, vectors, kind_model)
+    retriever = Retriever(index, retrieval, lexicon.language)
+    return Library(index, retriever, lexicon, names, vectors, kind_model, defined_terms(index, lexicon))
+
+
+def defined_terms(index: LoadedIndex, lexicon: Lexicon, most_words: int = 4) -> frozenset[frozenset[str]]:
+    """The topics the guides name themselves, as sets of stems: the headings of their sections,
+    and the terms they define at the start of a sentence ("Tenure-track: A probationary period
+    …"), of at most `most_words` words."""
+    names = {heading for span in index.spans for heading in span.section.split(" > ")}
+    names.update(span.text.split(":", 1)[0] for span in index.spans if ":" in span.text[:60])
+    stemmed = (lexicon.stems(name) for name in names if len(lexicon.tokens(name)) <= most_words)
+    return frozenset(stems for stems in stemmed if stems)
