@@ -1,0 +1,5 @@
+"""`python -m guide.cli`: the `guide` command."""
+
+from guide.cli import main
+
+main()

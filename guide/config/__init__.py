@@ -1,0 +1,57 @@
+"""Settings: one frozen record per section of `guide.yaml` (`sections`), read from the file,
+the environment and flags (`loading`), and secrets kept out of what is printed (`secrets`)."""
+
+from guide.config.loading import (
+    CONFIG_FILE,
+    ENVIRONMENT,
+    apply_overrides,
+    load_settings,
+    load_yaml,
+    set_value,
+    settings_dict,
+)
+from guide.config.secrets import SecretMask, mask_secrets
+from guide.config.sections import (
+    DEFAULT_MODEL,
+    LOOPBACK,
+    AnswerSettings,
+    ChunkingSettings,
+    CompareSettings,
+    ConversationSettings,
+    EmbeddingSettings,
+    FeedbackSettings,
+    IndexSettings,
+    IngestSettings,
+    RetrievalSettings,
+    Settings,
+    StructureSettings,
+    UISettings,
+    WriterSettings,
+)
+
+__all__ = [
+    "CONFIG_FILE",
+    "DEFAULT_MODEL",
+    "ENVIRONMENT",
+    "LOOPBACK",
+    "AnswerSettings",
+    "ChunkingSettings",
+    "CompareSettings",
+    "ConversationSettings",
+    "EmbeddingSettings",
+    "FeedbackSettings",
+    "IndexSettings",
+    "IngestSettings",
+    "RetrievalSettings",
+    "SecretMask",
+    "Settings",
+    "StructureSettings",
+    "UISettings",
+    "WriterSettings",
+    "apply_overrides",
+    "load_settings",
+    "load_yaml",
+    "mask_secrets",
+    "set_value",
+    "settings_dict",
+]
