@@ -14,11 +14,9 @@ from guide.render import (
     answer_markdown,
     comparison_table,
     escape_markdown,
-    passage_markdown,
-    source_label,
-    suggestion,
 )
 from guide.serve import page
+from guide.serve.answer_view import ask_later, guide_browser, sources, starters, suggestions
 from guide.serve.chat import collection_of, previous_interpretation, role_name, status_signature, too_long
 from guide.serve.conversation_panel import (
     browser_id,
@@ -156,47 +154,6 @@ def rebuild_button(settings: Settings, engine, key: str) -> None:
         rebuild(settings, engine)
 
 
-@st.dialog("Source in context", width="large")
-def show_source(engine, citation) -> None:
-    document = engine.index.documents[citation.doc_id]
-    st.markdown(f"**{escape_markdown(document.title)}**")
-    st.caption(f"{escape_markdown(citation.section)} · {escape_markdown(document.path)}")
-    if citation.also_at:
-        st.caption(f"Also at: {escape_markdown(', '.join(citation.also_at))}")
-    with st.container(key="cited-guide"):
-        st.markdown(passage_markdown(document.text, 0, citation.highlights or ((citation.start, citation.end),)))
-
-
-def sources(engine, answer, key: str) -> None:
-    """A compact source list: one `[n] guide · section` button per citation, opening its passage."""
-    if not answer.citations:
-        return
-    st.caption("Sources (open one to read it in its guide):")
-    with st.container(horizontal=True, key=f"sources-{key}", gap="small"):
-        for citation in answer.citations:
-            label = source_label(citation, capitalised(role_name(engine, citation.role)))
-            opens = engine is not None and citation.doc_id in engine.index.documents
-            tip = f"{escape_markdown(citation.title)} — {escape_markdown(citation.section)}"
-            if st.button(label, key=f"{key}-open-{citation.n}", type="tertiary", disabled=not opens, help=tip):
-                show_source(engine, citation)
-
-
-def suggestions(answer, key: str) -> None:
-    """A refusal's closest sections as questions to try, one click each."""
-    if not answer.closest:
-        return
-    st.caption("Try one of these instead:")
-    for number, closest in enumerate(answer.closest):
-        question = suggestion(closest)
-        st.button(escape_markdown(question), key=f"{key}-try-{number}", on_click=ask_later, args=(question,))
-
-
-def ask_later(question: str, standalone: bool = False) -> None:
-    st.session_state.pending = question
-    st.session_state.pending_standalone = standalone
-    st.session_state.view = "Chat"
-
-
 def render_answer(settings: Settings, engine, answer, key: str, read_only: bool = False) -> None:
     if answer.notice:
         st.info(escape_markdown(answer.notice))
@@ -254,27 +211,6 @@ def answer_options(settings: Settings, engine) -> tuple[list[str], int]:
     )
     k = st.slider("Passages to draw from", 1, 10, settings.retrieval.k)
     return ([] if choice == "All roles" else [choice]), k
-
-
-def starters(collection: Collection) -> None:
-    """The starter questions, in the main column (on a phone the sidebar is closed)."""
-    st.caption("Try asking:")
-    with st.container(key="starters"):
-        for number, question in enumerate(collection.starters):
-            # Button labels render Markdown (links, images, icons): the starter is shown as text.
-            st.button(escape_markdown(question), key=f"starter-{number}", on_click=ask_later, args=(question,))
-
-
-def guide_browser(engine) -> None:
-    documents = sorted(engine.index.documents.values(), key=lambda doc: doc.title)
-    chosen = st.selectbox("Guide", documents, format_func=lambda doc: doc.title)
-    if chosen is not None:
-        st.caption(
-            f"{escape_markdown(role_name(engine, chosen.role))} · {escape_markdown(chosen.path)} · {escape_markdown(chosen.source)}"
-        )
-        if chosen.also_at:
-            st.caption(f"Also at: {escape_markdown(', '.join(chosen.also_at))}")
-        st.markdown(passage_markdown(chosen.text))
 
 
 def show_messages(settings: Settings, engine, messages: list[dict], read_only: bool = False) -> None:
@@ -336,6 +272,32 @@ def answer_question(settings: Settings, engine, store, browser: str, ask: tuple)
         render_answer(settings, engine, answer, f"answer-{number}")
 
 
+def index_problems(settings: Settings, engine, status, error: str | None) -> None:
+    """A failed rebuild, an index that cannot be loaded (the page stops there) or one out of date."""
+    if st.session_state.get("build_error"):
+        st.error(escape_markdown(st.session_state.build_error))
+    if error is not None:
+        st.error(escape_markdown(error))
+        rebuild_button(settings, None, "error-rebuild")
+        st.stop()
+    if not status.fresh and status.error is None:
+        st.warning("The guides changed since the index was built: " + escape_markdown("; ".join(status.reasons)) + ".")
+        rebuild_button(settings, engine, "stale-rebuild")
+
+
+def incoming_question(settings: Settings, engine, collection: Collection) -> tuple[str | None, bool]:
+    """The question of this run, typed or clicked, and whether it is to be read on its own."""
+    limit = settings.answer.max_question_chars
+    prompt = st.chat_input(collection.placeholder, on_submit=lambda: st.session_state.update(view="Chat"))
+    # Refused unread and not kept (no `max_chars`: Streamlit would cut the message without a word).
+    if prompt is not None and (refused := too_long(prompt, limit, engine.library.language)):
+        st.warning(escape_markdown(refused))
+        prompt = None
+    if prompt is not None:
+        return prompt, False
+    return st.session_state.pop("pending", None), st.session_state.pop("pending_standalone", False)
+
+
 def main() -> None:
     try:
         settings = load_settings()
@@ -363,27 +325,9 @@ def main() -> None:
         roles, k = answer_options(settings, engine)
         conversation_box = st.container()
 
-    if st.session_state.get("build_error"):
-        st.error(escape_markdown(st.session_state.build_error))
-    if error is not None:
-        st.error(escape_markdown(error))
-        rebuild_button(settings, None, "error-rebuild")
-        st.stop()
-    if not status.fresh and status.error is None:
-        st.warning("The guides changed since the index was built: " + escape_markdown("; ".join(status.reasons)) + ".")
-        rebuild_button(settings, engine, "stale-rebuild")
-
+    index_problems(settings, engine, status, error)
     view = st.radio("View", ["Chat", "Guides"], key="view", horizontal=True, label_visibility="collapsed")
-    limit = settings.answer.max_question_chars
-    prompt = st.chat_input(collection.placeholder, on_submit=lambda: st.session_state.update(view="Chat"))
-    # Refused unread and not kept (no `max_chars`: Streamlit would cut the message without a word).
-    if prompt is not None and (refused := too_long(prompt, limit, engine.library.language)):
-        st.warning(escape_markdown(refused))
-        prompt = None
-    question, standalone = prompt, False
-    if question is None:
-        question = st.session_state.pop("pending", None)
-        standalone = st.session_state.pop("pending_standalone", False)
+    question, standalone = incoming_question(settings, engine, collection)
     if view == "Guides" and question is None:
         guide_browser(engine)
     else:

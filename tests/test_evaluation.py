@@ -176,7 +176,7 @@ def test_usefulness_targets_are_met_on_the_shipped_guides(engine):
 def test_targets_hold_with_the_second_corpus_beside_the_shipped_guides(engine, tmp_path):
     from guide.engine import Engine
     from guide.index import build_index
-    from guide.quality.usefulness import combined_corpus, growth_figures
+    from guide.quality.growth import combined_corpus, growth_figures
     from tests.helpers import CORPUS, make_settings
 
     corpus = combined_corpus(CORPUS, SECOND, tmp_path / "corpus")

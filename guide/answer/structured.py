@@ -174,16 +174,7 @@ def compose_structure(
                     library.index, rows, fit, total, named_matrix[rows].any(axis=1), per_guide, settings
                 )
             picks.picked.extend((float(total[i]), role, "", int(rows[i])) for i in taken)
-    if not facets and picks.picked:
-        top = max(score for score, *_ in picks.picked)
-        floor = max(settings.cross_role_threshold, top - settings.cross_role_margin)
-        picks.picked = [p for p in picks.picked if p[0] >= floor]
-    elif plan.every_guide and len(roles) > 1 and picks.picked:
-        # A guide joins a grouped answer only when its point answers the question about as well
-        # as the best guide's does: two trend questions get the guides that speak to each.
-        answers = [float(question[row]) for *_, row in picks.picked]
-        floor = max(answers) - settings.group_margin
-        picks.picked = [p for p, a in zip(picks.picked, answers, strict=True) if a >= floor]
+    _keep_answering_guides(picks, plan, bool(facets), len(roles), question, settings)
     if not picks.picked:
         return None
     grouped = plan.every_guide or len(roles) > 1
@@ -192,6 +183,22 @@ def compose_structure(
     lead = library.language.LEADS[plan.lead].format(label=library.lexicon.label(roles[0]))
     fit = _fit(points, picks, plan, facets, fit_matrix, question, settings)
     return Structure(kind, lead, tuple(points), min(_coverage(picks, plan, roles), 1.0), grouped, fit)
+
+
+def _keep_answering_guides(
+    picks: _Picks, plan: _Plan, faceted: bool, guides: int, question: np.ndarray, settings: StructureSettings
+) -> None:
+    """Drop the points of guides that answer the question much worse than the best guide."""
+    if not faceted and picks.picked:
+        top = max(score for score, *_ in picks.picked)
+        floor = max(settings.cross_role_threshold, top - settings.cross_role_margin)
+        picks.picked = [p for p in picks.picked if p[0] >= floor]
+    elif plan.every_guide and guides > 1 and picks.picked:
+        # A guide joins a grouped answer only when its point answers the question about as well
+        # as the best guide's does: two trend questions get the guides that speak to each.
+        answers = [float(question[row]) for *_, row in picks.picked]
+        floor = max(answers) - settings.group_margin
+        picks.picked = [p for p, a in zip(picks.picked, answers, strict=True) if a >= floor]
 
 
 def _specificity(request: Request, facet_vectors: np.ndarray, settings: StructureSettings) -> float:

@@ -172,8 +172,7 @@ class Retriever:
         Args:
             query_vector: the normalised embedding of `query_text`, or several embeddings (one per
                 row) of phrasings of the same question; a passage's similarity is their mean.
-            query_text: the text, for BM25.
-            k: how many hits.
+            query_text: the text, for BM25. k: how many hits.
             roles: keep only chunks of these roles (a hard filter; empty keeps all).
             prefer_roles: add `role_boost` to chunks of these roles (a soft preference).
         """
@@ -187,25 +186,13 @@ class Retriever:
         _, rows = self.index.chunk_store.search(queries, min(pool, size), labels=roles)
         candidates = {int(row) for row in rows.ravel() if row >= 0}
         lexical = self.lexical.relative_scores(query_text) if self.lexical is not None else None
-        span_dense = (
-            self.index.span_store.similarities(queries).mean(axis=1) if self.index.spans else np.zeros(0, np.float32)
-        )
-        span_dense = np.where(self.material, span_dense, np.float32(-1.0))
-        span_scores = span_dense
-        if self.sentence_lexical is not None:
-            lexical_spans = self.sentence_lexical.relative_scores(query_text)
-            span_scores = np.where(self.material, span_dense + settings.lexical_weight * lexical_spans, np.float32(-1.0))
+        span_dense, span_scores = self._score_sentences(queries, query_text)
         sentence_dense = self._best_per_chunk(span_dense) if self.index.spans else None
         sentence = self._best_per_chunk(span_scores) if self.index.spans else None
 
         for scores in (lexical, sentence):
             if scores is not None:
-                candidates.update(int(row) for row in np.argsort(-scores)[:pool])
-                # The named role's own best passages compete too: among hundreds of guides they
-                # may fall outside every pool, where no preference for the role can reach them.
-                for role in prefer_roles:
-                    own = self._role_chunks.get(role, np.zeros(0, dtype=np.int64))
-                    candidates.update(int(row) for row in own[np.argsort(-scores[own], kind="stable")[:pool]])
+                candidates.update(self._best_rows(scores, pool, prefer_roles))
         ordered = sorted(candidates)
         # A chunk's similarity to several phrasings of the question is their mean.
         similarities = self.index.chunk_store.similarities(queries, ordered).mean(axis=1)
@@ -232,3 +219,27 @@ class Retriever:
         ]
         coverage = self.sentence_lexical.coverage(query_text) if self.sentence_lexical is not None else 1.0
         return Retrieval(hits, span_scores, coverage)
+
+    def _score_sentences(self, queries: np.ndarray, query_text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Each sentence's closeness in meaning to the question, and that plus its lexical score
+        (-1 for a sentence that is not answer material)."""
+        if self.index.spans:
+            span_dense = self.index.span_store.similarities(queries).mean(axis=1)
+        else:
+            span_dense = np.zeros(0, np.float32)
+        span_dense = np.where(self.material, span_dense, np.float32(-1.0))
+        if self.sentence_lexical is None:
+            return span_dense, span_dense
+        lexical_spans = self.sentence_lexical.relative_scores(query_text)
+        weighted = span_dense + self.settings.lexical_weight * lexical_spans
+        return span_dense, np.where(self.material, weighted, np.float32(-1.0))
+
+    def _best_rows(self, scores: np.ndarray, pool: int, prefer_roles: Sequence[str]) -> set[int]:
+        """The `pool` chunks best by `scores`, and the best `pool` of each preferred role's own."""
+        rows = {int(row) for row in np.argsort(-scores)[:pool]}
+        # The named role's own best passages compete too: among hundreds of guides they may fall
+        # outside every pool, where no preference for the role can reach them.
+        for role in prefer_roles:
+            own = self._role_chunks.get(role, np.zeros(0, dtype=np.int64))
+            rows.update(int(row) for row in own[np.argsort(-scores[own], kind="stable")[:pool]])
+        return rows

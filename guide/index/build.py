@@ -125,10 +125,8 @@ def build_index(
     progress: Progress | None = None,
     reading: CorpusReading | None = None,
 ) -> BuildReport:
-    """Build the index from the corpus, reusing the embeddings of unchanged chunks.
-
-    The corpus is read and checked before anything is written; on any error the live index
-    is left as it was.
+    """Build the index from the corpus, reusing the embeddings of unchanged chunks: the corpus is
+    read and checked before anything is written, and on any error the live index is left as it was.
 
     Args:
         settings: folders, model and chunker settings.
@@ -141,105 +139,35 @@ def build_index(
     started = time.perf_counter()
     report_progress = progress or (lambda phase, fraction: None)
     index_dir = settings.index_dir
-    store = store_class(settings.index.store)
+    model = settings.embedding.model
     with build_lock(index_dir):
         report_progress("reading guides", 0.0)
         reading = reading or read_sources(settings, skip_invalid)
-        documents, skipped = reading.documents, [*reading.problems, *reading.skipped]
+        documents = reading.documents
         collection = load_collection(settings.corpus_dir)
         chunks, spans, chunk_rows = _cut(documents, collection, settings)
         previous = None if force else Reusable.of(index_dir)
-        model = settings.embedding.model
-
         chunk_keys = [chunk_key(model, settings, chunk) for chunk in chunks]
         span_keys = [span_key(model, span) for span in spans]
-        total = len(chunks) + len(spans)
-        done = [0]
-
-        def embed(texts: list[str]) -> np.ndarray:
-            batches = []
-            for first in range(0, len(texts), 256):
-                batches.append(embedder.encode(texts[first : first + 256]))
-                done[0] += len(batches[-1])
-                report_progress("embedding", done[0] / max(total, 1))
-            return np.concatenate(batches) if batches else np.zeros((0, embedder.dimension), np.float32)
-
-        source = previous or Reusable.nothing(embedder.dimension)
-        chunk_vectors, chunks_reused = source.vectors_for(
-            "chunks", chunk_keys, [embedding_text(c, settings) for c in chunks], embed, embedder.dimension
-        )
-        span_vectors, spans_reused = source.vectors_for(
-            "spans", span_keys, [s.context_text() for s in spans], embed, embedder.dimension
+        (chunk_vectors, span_vectors), (chunks_reused, spans_reused) = _embed_all(
+            embedder, previous, settings, chunks, spans, (chunk_keys, span_keys), report_progress
         )
 
         report_progress("indexing", 0.9)
-        roles = {doc.doc_id: doc.role for doc in documents}
-        stores = {
-            "chunks": store.build(
-                chunk_vectors, [c.role for c in chunks], index_parameters(len(chunks), settings.index)
-            ),
-            # Every sentence is scored for every question (to pick evidence), so exactly.
-            "spans": store.build(
-                span_vectors, [roles[s.doc_id] for s in spans], index_parameters(len(spans), settings.index, exact=True)
-            ),
-        }
-
+        stores = _build_stores(settings, documents, chunks, spans, chunk_vectors, span_vectors)
         language = load_language(collection.language)
         # Names are resolved with the whole corpus in view; what collides is reported, not silent.
         warnings = [warning.to_json(language) for warning in role_names(documents, collection.field, language)[1]]
-        report = BuildReport(
-            path=index_dir,
-            documents=len(documents),
-            chunks=len(chunks),
-            spans=len(spans),
-            skipped=skipped,
-            corpus=reading.listing(),
-            warnings=[str(warning["message"]) for warning in warnings],
-        )
-        old_files = previous.manifest.get("files", {}) if previous else {}
-        old_files = {name: digest for name, digest in old_files.items() if name != COLLECTION_FILE}
-        new_files = {doc.path: doc.sha256 for doc in documents}
         # A copy of a guide is part of what the index was built from (its text is the canonical guide's).
-        sources = {**new_files, **reading.copies}
-        report.guides_added = sorted(sources.keys() - old_files.keys())
-        report.guides_removed = sorted(old_files.keys() - sources.keys())
-        report.guides_changed = sorted(n for n in sources.keys() & old_files.keys() if sources[n] != old_files[n])
-        old_keys = set(previous.rows["chunks"]) if previous else set()
+        sources = {**{doc.path: doc.sha256 for doc in documents}, **reading.copies}
+        report = _report(settings, reading, (chunks, spans), warnings, previous, sources, chunk_keys)
         report.chunks_reused = chunks_reused
         report.chunks_added = len(chunks) - chunks_reused
-        report.chunks_removed = len(old_keys - set(chunk_keys))
         report.embedded = (len(chunks) - chunks_reused) + (len(spans) - spans_reused)
 
-        manifest = {
-            "format": FORMAT_VERSION,
-            "model": model,
-            "dimension": int(embedder.dimension),
-            "chunking": dataclasses.asdict(settings.chunking),
-            "embedding_context": "chunk: '{title} > {section}\\n{text}'; sentence: '{section}: {text}'",
-            # The collection file counts as a source: changing it makes the index out of date.
-            "files": {**sources, **{k: v for k, v in file_hashes(settings.corpus_dir).items() if k == COLLECTION_FILE}},
-            "collection": collection.to_json(),
-            "skipped": sorted(problem.path for problem in skipped),
-            # Files indexed (and the format each was converted from), skipped (and why), copies.
-            "corpus": report.corpus,
-            "warnings": warnings,
-            "counts": {"documents": len(documents), "chunks": len(chunks), "spans": len(spans)},
-            "index": stores["chunks"].describe(),
-            "stores": {kind: built.describe() for kind, built in stores.items()},
-            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        }
+        manifest = _manifest(settings, embedder.dimension, collection, sources, report, warnings, stores)
         report_progress("writing", 0.95)
-        files = {
-            "documents.jsonl": jsonl_bytes(dataclasses.asdict(doc) for doc in documents),
-            "chunks.jsonl": jsonl_bytes(
-                {**dataclasses.asdict(chunk), "key": key, "spans": list(rows)}
-                for chunk, key, rows in zip(chunks, chunk_keys, chunk_rows, strict=True)
-            ),
-            "spans.jsonl": jsonl_bytes(dataclasses.asdict(span) for span in spans),
-            "span_keys.json": json.dumps(span_keys).encode(),
-            "chunk_vectors.npy": npy_bytes(chunk_vectors),
-            "span_vectors.npy": npy_bytes(span_vectors),
-        }
+        files = _generation_files(documents, chunks, chunk_keys, chunk_rows, spans, span_keys, (chunk_vectors, span_vectors))
         manifest["build_seconds"] = round(time.perf_counter() - started, 3)
 
         def save_stores(folder: Path) -> list[str]:
@@ -249,6 +177,140 @@ def build_index(
         report_progress("done", 1.0)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _embed_all(
+    embedder: Embedder,
+    previous: Reusable | None,
+    settings: Settings,
+    chunks: list[Chunk],
+    spans: list[Span],
+    keys: tuple[list[str], list[str]],
+    report_progress: Progress,
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[int, int]]:
+    """The vectors of every chunk and sentence, reusing `previous`'s where the key is unchanged,
+    and how many of each were reused."""
+    total = len(chunks) + len(spans)
+    done = [0]
+
+    def embed(texts: list[str]) -> np.ndarray:
+        batches = []
+        for first in range(0, len(texts), 256):
+            batches.append(embedder.encode(texts[first : first + 256]))
+            done[0] += len(batches[-1])
+            report_progress("embedding", done[0] / max(total, 1))
+        return np.concatenate(batches) if batches else np.zeros((0, embedder.dimension), np.float32)
+
+    source = previous or Reusable.nothing(embedder.dimension)
+    chunk_vectors, chunks_reused = source.vectors_for(
+        "chunks", keys[0], [embedding_text(c, settings) for c in chunks], embed, embedder.dimension
+    )
+    span_vectors, spans_reused = source.vectors_for(
+        "spans", keys[1], [s.context_text() for s in spans], embed, embedder.dimension
+    )
+    return (chunk_vectors, span_vectors), (chunks_reused, spans_reused)
+
+
+def _generation_files(
+    documents: list[Document],
+    chunks: list[Chunk],
+    chunk_keys: list[str],
+    chunk_rows: list[tuple[int, int]],
+    spans: list[Span],
+    span_keys: list[str],
+    vectors: tuple[np.ndarray, np.ndarray],
+) -> dict[str, bytes]:
+    """The files of a generation but its stores' own, by name."""
+    return {
+        "documents.jsonl": jsonl_bytes(dataclasses.asdict(doc) for doc in documents),
+        "chunks.jsonl": jsonl_bytes(
+            {**dataclasses.asdict(chunk), "key": key, "spans": list(rows)}
+            for chunk, key, rows in zip(chunks, chunk_keys, chunk_rows, strict=True)
+        ),
+        "spans.jsonl": jsonl_bytes(dataclasses.asdict(span) for span in spans),
+        "span_keys.json": json.dumps(span_keys).encode(),
+        "chunk_vectors.npy": npy_bytes(vectors[0]),
+        "span_vectors.npy": npy_bytes(vectors[1]),
+    }
+
+
+def _build_stores(
+    settings: Settings,
+    documents: list[Document],
+    chunks: list[Chunk],
+    spans: list[Span],
+    chunk_vectors: np.ndarray,
+    span_vectors: np.ndarray,
+) -> dict[str, Any]:
+    """The vector store of the chunks and the one of the sentences."""
+    store = store_class(settings.index.store)
+    roles = {doc.doc_id: doc.role for doc in documents}
+    return {
+        "chunks": store.build(chunk_vectors, [c.role for c in chunks], index_parameters(len(chunks), settings.index)),
+        # Every sentence is scored for every question (to pick evidence), so exactly.
+        "spans": store.build(
+            span_vectors, [roles[s.doc_id] for s in spans], index_parameters(len(spans), settings.index, exact=True)
+        ),
+    }
+
+
+def _report(
+    settings: Settings,
+    reading: CorpusReading,
+    cut: tuple[list[Chunk], list[Span]],
+    warnings: list[dict[str, Any]],
+    previous: Reusable | None,
+    sources: dict[str, str],
+    chunk_keys: list[str],
+) -> BuildReport:
+    """What the build read and skipped, and which guides and chunks changed since `previous`."""
+    report = BuildReport(
+        path=settings.index_dir,
+        documents=len(reading.documents),
+        chunks=len(cut[0]),
+        spans=len(cut[1]),
+        skipped=[*reading.problems, *reading.skipped],
+        corpus=reading.listing(),
+        warnings=[str(warning["message"]) for warning in warnings],
+    )
+    old_files = previous.manifest.get("files", {}) if previous else {}
+    old_files = {name: digest for name, digest in old_files.items() if name != COLLECTION_FILE}
+    report.guides_added = sorted(sources.keys() - old_files.keys())
+    report.guides_removed = sorted(old_files.keys() - sources.keys())
+    report.guides_changed = sorted(n for n in sources.keys() & old_files.keys() if sources[n] != old_files[n])
+    old_keys = set(previous.rows["chunks"]) if previous else set()
+    report.chunks_removed = len(old_keys - set(chunk_keys))
+    return report
+
+
+def _manifest(
+    settings: Settings,
+    dimension: int,
+    collection: Collection,
+    sources: dict[str, str],
+    report: BuildReport,
+    warnings: list[dict[str, Any]],
+    stores: dict[str, Any],
+) -> dict[str, Any]:
+    """What a generation records of how it was built and from what."""
+    return {
+        "format": FORMAT_VERSION,
+        "model": settings.embedding.model,
+        "dimension": int(dimension),
+        "chunking": dataclasses.asdict(settings.chunking),
+        "embedding_context": "chunk: '{title} > {section}\\n{text}'; sentence: '{section}: {text}'",
+        # The collection file counts as a source: changing it makes the index out of date.
+        "files": {**sources, **{k: v for k, v in file_hashes(settings.corpus_dir).items() if k == COLLECTION_FILE}},
+        "collection": collection.to_json(),
+        "skipped": sorted(problem.path for problem in report.skipped),
+        # Files indexed (and the format each was converted from), skipped (and why), copies.
+        "corpus": report.corpus,
+        "warnings": warnings,
+        "counts": {"documents": report.documents, "chunks": report.chunks, "spans": report.spans},
+        "index": stores["chunks"].describe(),
+        "stores": {kind: built.describe() for kind, built in stores.items()},
+        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
 
 
 def _cut(

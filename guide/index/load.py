@@ -166,6 +166,27 @@ def load_index(index_dir: Path, model: str | None = None) -> LoadedIndex:
             f"but the settings ask for {model!r}. {REBUILD_HINT}"
         )
     verify_all(generation, manifest, REQUIRED_FILES)
+    documents, chunks, spans, chunk_spans, labels = _read_records(generation)
+    stores = _load_stores(generation, manifest, labels)
+    if stores["chunks"].size != len(chunks) or stores["spans"].size != len(spans):
+        raise IndexCorruptError(f"The index in {generation} has mismatched record and vector counts. {REBUILD_HINT}")
+    return LoadedIndex(
+        path=generation,
+        manifest=manifest,
+        documents=documents,
+        chunks=chunks,
+        spans=spans,
+        chunk_spans=chunk_spans,
+        chunk_store=stores["chunks"],
+        span_store=stores["spans"],
+    )
+
+
+def _read_records(
+    generation: Path,
+) -> tuple[dict[str, Document], list[Chunk], list[Span], list[tuple[int, ...]], dict[str, list[str]]]:
+    """The documents (by id), chunks, sentences, each chunk's sentence rows and the role of each
+    chunk and sentence (the stores' labels) of a verified generation."""
     try:
         documents = {
             record["doc_id"]: Document(
@@ -188,10 +209,15 @@ def load_index(index_dir: Path, model: str | None = None) -> LoadedIndex:
         chunk_spans = [tuple(record["spans"]) for record in chunk_records]
     except (KeyError, TypeError, AttributeError) as error:
         raise IndexCorruptError(f"The records of the index in {generation} are damaged ({error!r}). {REBUILD_HINT}") from None
+    return documents, chunks, spans, chunk_spans, labels
+
+
+def _load_stores(generation: Path, manifest: dict[str, Any], labels: dict[str, list[str]]) -> dict[str, Any]:
+    """The chunk and sentence stores of `generation`, as its manifest describes them."""
     stores = {}
     for collection, name in COLLECTIONS.items():
-        described = manifest["stores"][collection]
         try:
+            described = manifest["stores"][collection]
             store = store_class(described["store"])
             parameters = {key: value for key, value in described.items() if key not in ("store", "size", "dimension")}
             # Chunk vectors are memory-mapped (an exact store copies them into FAISS when first
@@ -202,18 +228,7 @@ def load_index(index_dir: Path, model: str | None = None) -> LoadedIndex:
             raise IndexCorruptError(
                 f"The vector store of {collection} in {generation} cannot be read ({error}). {REBUILD_HINT}"
             ) from None
-    if stores["chunks"].size != len(chunks) or stores["spans"].size != len(spans):
-        raise IndexCorruptError(f"The index in {generation} has mismatched record and vector counts. {REBUILD_HINT}")
-    return LoadedIndex(
-        path=generation,
-        manifest=manifest,
-        documents=documents,
-        chunks=chunks,
-        spans=spans,
-        chunk_spans=chunk_spans,
-        chunk_store=stores["chunks"],
-        span_store=stores["spans"],
-    )
+    return stores
 
 
 _CHUNK_FIELDS = [f.name for f in dataclasses.fields(Chunk)]

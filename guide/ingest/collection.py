@@ -175,7 +175,7 @@ def parse_collection(text: str) -> Collection:
     import yaml
 
     from guide.config import load_yaml
-    from guide.ingest.corpus import without_controls
+    from guide.ingest.front_matter import without_controls
 
     try:
         raw = without_controls(load_yaml(text) or {})

@@ -12,6 +12,7 @@ from typing import Any
 
 from guide.errors import CorpusError, CorpusProblem
 from guide.ingest.formats import CONVERTED, ConversionError, Limits, convert, kind_of, looks_like_html
+from guide.ingest.front_matter import ParseError, parse_front_matter, text_problem, without_controls
 
 logger = logging.getLogger(__name__)
 
@@ -28,12 +29,6 @@ REFERENCE_MARK = re.compile(
     r"\s?\[\s*(?:\d+(?:\s*[,;–—-]\s*\d+)*|citation needed|(?:note|nb|n)\s*\d+)\s*\]", re.I
 )
 
-
-# Terminal escape sequences (CSI such as colours, OSC such as hyperlinks, two-character ones),
-# then any other C0 or C1 control character but tab and newline.
-_CONTROL = re.compile(
-    r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
-)
 
 
 def without_reference_marks(text: str) -> str:
@@ -67,78 +62,6 @@ class Document:
     # The other files of the corpus that hold (nearly) this guide's text; they are not indexed.
     also_at: tuple[str, ...] = ()
 
-
-class ParseError(ValueError):
-    """A guide's text cannot be parsed; `line` is 1-based within the file when known."""
-
-    def __init__(self, message: str, line: int | None = None) -> None:
-        super().__init__(message)
-        self.line = line
-
-
-def parse_front_matter(text: str) -> tuple[dict[str, Any], str, int]:
-    """Split `---` YAML front matter from the body.
-
-    Returns:
-        The metadata mapping (empty when there is none), the body, and the number of
-        lines before the body (to turn body line numbers into file line numbers).
-
-    Raises:
-        ParseError: the front matter is unterminated, not YAML, or not a mapping.
-    """
-    import yaml
-
-    from guide.config import load_yaml
-
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    lines = text.split("\n")
-    if not lines or lines[0].rstrip() != "---":
-        return {}, text, 0
-    for end, line in enumerate(lines[1:], start=1):  # noqa: B007 (used after the loop)
-        if line.rstrip() in ("---", "..."):
-            break
-    else:
-        raise ParseError("front matter starts with '---' but has no closing '---' line", line=1)
-    block = "\n".join(lines[1:end])
-    try:
-        meta = load_yaml(block) if block.strip() else {}
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else 1
-        problem = getattr(error, "problem", None) or "invalid YAML"
-        raise ParseError(f"front matter is not valid YAML: {problem}", line=line) from None
-    except (ValueError, TypeError, OverflowError, RecursionError) as error:
-        raise ParseError(f"front matter cannot be read: {error}", line=1) from None
-    if meta is None:
-        meta = {}
-    if not isinstance(meta, dict):
-        raise ParseError(f"front matter must be a mapping of keys to values, not {type(meta).__name__}", line=2)
-    body = "\n".join(lines[end + 1 :])
-    # YAML's escapes ("\e[31m", "\x07") make control characters the file itself does not hold.
-    return without_controls(meta), body, end + 1
-
-
-def without_controls(value: Any) -> Any:
-    """`value` (text, or lists and mappings of it) without terminal escape sequences and control characters."""
-    if isinstance(value, str):
-        return _CONTROL.sub("", value)
-    if isinstance(value, list):
-        return [without_controls(item) for item in value]
-    if isinstance(value, dict):
-        return {without_controls(key): without_controls(item) for key, item in value.items()}
-    return value
-
-
-def _text_problem(key: str, value: Any) -> str | None:
-    """Why a front-matter value cannot stand for text: YAML read `yes` as true and `1.10` as 1.1."""
-    if isinstance(value, bool):
-        return f"front matter key {key!r} must be text, not true or false; write it in quotes"
-    if isinstance(value, float):
-        return f"front matter key {key!r} must be text, not the number {value!r}; write it in quotes"
-    if not isinstance(value, str | int):
-        return f"front matter key {key!r} must be text, not {type(value).__name__}"
-    return None
 
 
 def plain_text_to_markdown(text: str) -> str:
@@ -192,24 +115,14 @@ def parse_guide(text: str, path: str, plain_text: bool | None = None) -> Documen
         if "title" not in meta:
             meta["title"] = _first_heading(body) or stem.replace("-", " ").replace("_", " ").title()
     for key in ("title", "role", "source", "summary", "id", "label"):
-        if key in meta and (problem := _text_problem(key, meta[key])):
+        if key in meta and (problem := text_problem(key, meta[key])):
             raise ParseError(problem, line=_key_line(text, key))
     title = str(meta["title"]).strip()
     if not title:
         raise ParseError("the guide has an empty title", line=_key_line(text, "title"))
     # An id names the guide in the index, in feedback and in JSON: a slug, like a role.
-    doc_id = str(meta.get("id", _slug(stem))).strip()
-    if "id" in meta and not ROLE_PATTERN.match(doc_id):
-        raise ParseError(
-            f"id {doc_id!r} must be a short slug of lower-case letters, digits and hyphens, such as 'lecturer-uk'",
-            line=_key_line(text, "id"),
-        )
-    role = str(meta.get("role", _slug(stem))).strip()
-    if not ROLE_PATTERN.match(role):
-        raise ParseError(
-            f"role {role!r} must be a short slug of lower-case letters, digits and hyphens, such as 'lecturer'",
-            line=_key_line(text, "role"),
-        )
+    doc_id = _slug_value(meta, "id", stem, text, "lecturer-uk")
+    role = _slug_value(meta, "role", stem, text, "lecturer")
     if not body.strip():
         raise ParseError("the guide has a title but no text")
     names = {key: _phrases(meta, key, text) for key in ("aliases", "hints")}
@@ -232,11 +145,23 @@ def parse_guide(text: str, path: str, plain_text: bool | None = None) -> Documen
     )
 
 
+def _slug_value(meta: dict[str, Any], key: str, stem: str, text: str, example: str) -> str:
+    """The front matter's `key` (by default the slug of the file's name), checked to be a slug."""
+    value = str(meta.get(key, _slug(stem))).strip()
+    if key in meta or key == "role":
+        if not ROLE_PATTERN.match(value):
+            raise ParseError(
+                f"{key} {value!r} must be a short slug of lower-case letters, digits and hyphens, such as {example!r}",
+                line=_key_line(text, key),
+            )
+    return value
+
+
 def _phrases(meta: dict[str, Any], key: str, text: str) -> tuple[str, ...]:
     """A front-matter list of words or phrases (a single string is a list of one)."""
     value = meta.get(key, [])
     values = [value] if isinstance(value, str) else value
-    if not isinstance(values, list) or not all(_text_problem(key, v) is None and str(v).strip() for v in values):
+    if not isinstance(values, list) or not all(text_problem(key, v) is None and str(v).strip() for v in values):
         raise ParseError(
             f"front matter key {key!r} must be a list of words or phrases, such as [doctorate, doctoral]",
             line=_key_line(text, key),
@@ -354,7 +279,7 @@ def read_guide(path: Path, max_bytes: int = MAX_GUIDE_BYTES, limits: Limits | No
             raise CorpusError(str(found), [found]) from None
     # Control characters mean nothing in a guide, and in a terminal they are commands (colours,
     # cursor moves, hyperlinks): `guide ask` must print guide text as text too.
-    text = _CONTROL.sub("", text)
+    text = without_controls(text)
     try:
         document = parse_guide(text, name, plain_text=False if kind else None)
     except ParseError as error:

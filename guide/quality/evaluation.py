@@ -237,7 +237,6 @@ def calibrate(outcomes: Sequence[Outcome]) -> dict[str, float]:
     margin. The confidence slope then maximises the likelihood of "the answer holds the
     expected fact" under the logistic confidence.
     """
-    import math
 
     outcomes = [o for o in outcomes if not o.exempt]
 
@@ -264,17 +263,7 @@ def calibrate(outcomes: Sequence[Outcome]) -> dict[str, float]:
             if candidates
             else 0.3
         )
-    labelled = [(o.dense + weight * o.coverage, o.answered_fact) for o in outcomes]
-
-    def log_likelihood(slope: float) -> float:
-        total = 0.0
-        for score, right in labelled:
-            p = 1 / (1 + math.exp(-slope * (score - threshold)))
-            p = min(max(p, 1e-9), 1 - 1e-9)
-            total += math.log(p if right else 1 - p)
-        return total
-
-    slope = max((s / 2 for s in range(2, 121)), key=log_likelihood)
+    slope = _confidence_slope([(o.dense + weight * o.coverage, o.answered_fact) for o in outcomes], threshold)
     # Questions that name no role get their own threshold, midway between the highest
     # out-of-scope and the lowest in-scope relevance among them.
     unnamed_in = sorted(o.dense + weight * o.coverage for o in outcomes if not o.item.out_of_scope and not o.named_role)
@@ -292,3 +281,19 @@ def calibrate(outcomes: Sequence[Outcome]) -> dict[str, float]:
         "lowest_in_scope": round(inside[0], 4) if inside else 0.0,
         "highest_out_of_scope": round(outside[-1], 4) if outside else 0.0,
     }
+
+
+def _confidence_slope(labelled: Sequence[tuple[float, bool]], threshold: float) -> float:
+    """The slope of the logistic confidence around `threshold` under which the (relevance,
+    answer holds the fact) pairs are likeliest."""
+    import math
+
+    def log_likelihood(slope: float) -> float:
+        total = 0.0
+        for score, right in labelled:
+            p = 1 / (1 + math.exp(-slope * (score - threshold)))
+            p = min(max(p, 1e-9), 1 - 1e-9)
+            total += math.log(p if right else 1 - p)
+        return total
+
+    return max((s / 2 for s in range(2, 121)), key=log_likelihood)

@@ -20,15 +20,14 @@ from guide.quality.evaluation import (
     summarise,
 )
 from guide.quality.evaluation import calibrate as calibrate_outcomes
+from guide.quality.growth import GrowthReport, combined_corpus, growth_figures
 from guide.quality.usefulness import (
     DEFAULT_USEFULNESS_SET,
-    GrowthReport,
+    UsefulQuestion,
     boilerplate_figures,
     boilerplate_sample,
-    combined_corpus,
     evaluate_usefulness,
     format_usefulness,
-    growth_figures,
     load_boilerplate_labels,
     load_usefulness_set,
     summarise_usefulness,
@@ -60,12 +59,7 @@ def run_evaluation(
 ) -> EvaluationReport:
     """Score the retrieval set and the usefulness sets (the question sets are read before the engine loads)."""
     questions = load_question_set(question_set or DEFAULT_SET)
-    useful = [
-        item
-        for path in (useful_sets or (DEFAULT_USEFULNESS_SET,))
-        for item in load_usefulness_set(path)
-        if split == "all" or item.split == split
-    ]
+    useful = _useful_questions(useful_sets, split)
     labels = load_boilerplate_labels()
     engine = load_engine()
     answerers = None
@@ -109,6 +103,16 @@ def run_evaluation(
             outcomes + relevance_outcomes(engine, as_questions, k=k) + grown_outcomes
         )
     return EvaluationReport(data, missed, growth, len(questions), len(useful), split)
+
+
+def _useful_questions(useful_sets: Sequence[Path], split: str) -> list[UsefulQuestion]:
+    """The questions of the usefulness sets (the shipped one when none is named) in `split`."""
+    return [
+        item
+        for path in (useful_sets or (DEFAULT_USEFULNESS_SET,))
+        for item in load_usefulness_set(path)
+        if split == "all" or item.split == split
+    ]
 
 
 def evaluation_lines(report: EvaluationReport, extra_corpus: Path | None) -> list[str]:
