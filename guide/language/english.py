@@ -326,7 +326,9 @@ WH_FRAGMENT = re.compile(r"^(?:what|how|why|where|who|when)\b.*[^?]$", re.I)
 def join(items: Iterable[str]) -> str:
     """ "a", "a and b", "a, b and c"."""
     items = list(items)
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    if len(items) < 2:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def guides(labels: Iterable[str]) -> str:

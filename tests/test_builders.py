@@ -1,0 +1,96 @@
+"""The answer builders on their own: literal interpretations of questions over two tiny guides,
+the `fake` model, each builder called with the `Request` every builder reads."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from guide.answer.base import Request
+from guide.answer.compare import compose_comparison
+from guide.answer.facts import compose_fact
+from guide.answer.structured import compose_structured
+from guide.ask import kinds
+from guide.ask.interpret import Interpretation
+from guide.engine import Engine
+from guide.index import build_index
+from tests.helpers import make_settings, write_small_corpus
+
+
+@pytest.fixture
+def engine(tmp_path, fake_embedder):
+    settings = make_settings(tmp_path, write_small_corpus(tmp_path / "corpus"))
+    build_index(settings, fake_embedder)
+    return Engine.load(settings, fake_embedder)
+
+
+def request(engine: Engine, question: str, kind: str = kinds.FACT, roles: tuple[str, ...] = (), **fields) -> Request:
+    labels = tuple(role.replace("-", " ") for role in roles)
+    interpretation = Interpretation(question, question, question, roles=roles, kind=kind, labels=labels, **fields)
+    library = engine.library
+    retrieval = engine.retrieve(interpretation, library=library)
+    return Request(question, interpretation, retrieval, library, engine.settings, engine.embed_many)
+
+
+def quoted_from_its_guide(engine: Engine, answer) -> None:
+    """Every [n] of the text is a citation, and each citation's passage is its guide's own text."""
+    numbers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
+    assert numbers and numbers <= {citation.n for citation in answer.citations}
+    for citation in answer.citations:
+        document = engine.index.documents[citation.doc_id]
+        assert document.text[citation.start : citation.end].strip()
+        assert document.role == citation.role
+
+
+def test_a_fact_answer_quotes_the_sentence_that_holds_the_fact(engine):
+    answer = compose_fact(request(engine, "What GPA do admits have?", roles=("phd",)))
+    assert "GPA above 3.5" in answer.text
+    assert not answer.refused
+    quoted_from_its_guide(engine, answer)
+    assert [c.role for c in answer.citations] == ["phd"]
+
+
+def test_a_fact_answer_says_when_the_named_guide_is_silent_and_another_answers(engine):
+    answer = compose_fact(request(engine, "What GPA do admits have?", roles=("lecturer",)))
+    assert "GPA above 3.5" in answer.text
+    assert answer.text.lower().startswith("the lecturer guide does not say")
+    assert answer.confidence <= engine.settings.answer.other_guide_confidence
+    quoted_from_its_guide(engine, answer)
+
+
+def test_a_structured_answer_draws_its_points_from_the_role_asked_about(engine):
+    answer = compose_structured(request(engine, "How do I become a lecturer?", kinds.OVERVIEW, ("lecturer",)))
+    assert answer is not None
+    assert answer.text.startswith("What it takes, from the lecturer guide:")
+    assert {c.role for c in answer.citations} == {"lecturer"}
+    assert answer.points and {point.n for point in answer.points} <= {c.n for c in answer.citations}
+    guide = " ".join(engine.index.documents["lecturer"].text.split())
+    assert all(" ".join(point.text.split()) in guide for point in answer.points)
+    quoted_from_its_guide(engine, answer)
+
+
+def test_a_structured_answer_for_a_role_the_corpus_lacks_is_none(engine):
+    assert compose_structured(request(engine, "How do I become a dean?", kinds.OVERVIEW, ("dean",))) is None
+
+
+def test_a_comparison_has_a_column_per_role_and_only_cited_cells(engine):
+    answer = compose_comparison(
+        request(engine, "Compare lecturer and PhD", kinds.COMPARE, ("lecturer", "phd"), compare=True)
+    )
+    comparison = answer.comparison
+    assert comparison is not None
+    assert list(comparison.roles) == ["lecturer", "phd"]
+    cited = {c.n for c in answer.citations}
+    cells = [cell for row in comparison.rows for cell in row.cells if cell is not None]
+    assert cells and {number for _, number in cells} <= cited
+    for citation in answer.citations:
+        assert citation.role in ("lecturer", "phd")
+
+
+def test_a_list_of_no_names_joins_to_nothing_rather_than_failing():
+    from guide.language import english
+
+    assert english.join([]) == ""
+    assert english.join(["a"]) == "a"
+    assert english.join(["a", "b", "c"]) == "a, b and c"
