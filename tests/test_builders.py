@@ -94,3 +94,49 @@ def test_a_list_of_no_names_joins_to_nothing_rather_than_failing():
     assert english.join([]) == ""
     assert english.join(["a"]) == "a"
     assert english.join(["a", "b", "c"]) == "a, b and c"
+
+
+GROUP_FACETS = """
+facets:
+  - name: qualifications
+    description: "Qualifications: the degree needed, a PhD in statistics is essential"
+    words: [qualifications]
+    kinds: [overview]
+  - name: admission
+    description: "Admission to a doctoral programme: grades and degrees of admits"
+    words: [admission]
+    kinds: [overview]
+    roles: [phd]
+"""
+
+
+def test_a_group_of_careers_gets_its_own_facets_and_the_others_the_general_ones(tmp_path, fake_embedder):
+    from guide.ingest.collection import parse_collection
+
+    collection = parse_collection(GROUP_FACETS)
+    assert [f.name for f in collection.facets_for("overview", ("phd",))] == ["admission"]
+    assert [f.name for f in collection.facets_for("overview", ("lecturer",))] == ["qualifications"]
+    assert [f.name for f in collection.facets_for("overview")] == ["qualifications"]
+
+    corpus = write_small_corpus(tmp_path / "corpus")
+    (corpus / "collection.yaml").write_text(GROUP_FACETS)
+    lecturer_guide = (corpus / "lecturer.md").read_text()
+    lecturer_guide = lecturer_guide.replace("A PhD in statistics is essential.", "A PhD in statistics is essential for lecturers.")
+    (corpus / "lecturer.md").write_text(lecturer_guide)
+    settings = make_settings(tmp_path, corpus)
+    build_index(settings, fake_embedder)
+    engine = Engine.load(settings, fake_embedder)
+    phd = compose_structured(request(engine, "How do I get into a PhD?", kinds.OVERVIEW, ("phd",)))
+    assert phd is not None and [p.facet for p in phd.points] == ["admission"]
+    assert "GPA above 3.5" in phd.text
+    lecturer = compose_structured(request(engine, "How do I become a lecturer?", kinds.OVERVIEW, ("lecturer",)))
+    assert lecturer is not None and [p.facet for p in lecturer.points] == ["qualifications"]
+    assert "PhD in statistics is essential" in lecturer.text
+
+
+def test_a_facet_for_roles_must_list_them_as_text():
+    from guide.errors import CorpusError
+    from guide.ingest.collection import parse_collection
+
+    with pytest.raises(CorpusError, match="'roles' must be a list"):
+        parse_collection(GROUP_FACETS.replace("roles: [phd]", "roles: phd"))

@@ -19,8 +19,8 @@ def compose_comparison(request: Request) -> Answer:
     facets when it names none); its confidence is the share of cells the guides could fill."""
     interpretation, library, settings = request.interpretation, request.library, request.settings.compare
     index, label, language = library.index, library.lexicon.label, library.language
-    facets = index.collection.facets_for(kinds.COMPARE)
     roles = tuple(role for role in interpretation.roles if any(doc.role == role for doc in index.documents.values()))
+    facets = index.collection.facets_for(kinds.COMPARE, roles)
     by_name = {facet.name: facet for facet in facets}
     aspects = [by_name[name] for name in interpretation.aspects if name in by_name] or list(facets)
     cited = CitationList(index)

@@ -92,10 +92,8 @@ class _Picks:
 
 
 def compose_structured(request: Request, focus: Sequence[Facet] = ()) -> Answer | None:
-    """Lead and cited points for a structured kind of question, or None when the guides give none.
-
-    `focus`: the facets a narrow question names ("What skills…"), whose section is quoted.
-    """
+    """Lead and cited points for a structured kind of question, or None when the guides give none;
+    `focus`: the facets a narrow question names ("What skills…"), whose section is quoted."""
     library, shape = request.library, request.settings.structure
     interpretation = request.interpretation
     if focus:
@@ -104,7 +102,8 @@ def compose_structured(request: Request, focus: Sequence[Facet] = ()) -> Answer 
         request = dataclasses.replace(request, interpretation=dataclasses.replace(interpretation, kind=kind))
     else:
         kind, plan = interpretation.kind, _PLANS[interpretation.kind]
-        facets = library.index.collection.facets_for(plan.facet_kind) if plan.facet_kind else ()
+        asked = () if plan.every_guide else _roles_of(request, kind, plan)  # their group's facets, if any
+        facets = library.index.collection.facets_for(plan.facet_kind, asked) if plan.facet_kind else ()
     vectors = request.embed_many([facet.description for facet in facets]) if facets else np.zeros((0, 1))
     structure = compose_structure(request, kind, plan, facets, vectors)
     if structure is None:
@@ -247,7 +246,7 @@ def _pick_per_facet(
         total = similarity[:, number] + weight * question
         order = np.argsort(-total, kind="stable")
         best = order[0]
-        if similarity[best, number] < settings.facet_threshold:
+        if similarity[best, number] < settings.overview_facet_threshold:
             continue  # the guide says nothing on this facet
         i = next((i for i in order if int(rows[i]) not in picks.chosen), None)
         if int(rows[best]) in picks.chosen:

@@ -312,7 +312,8 @@ class Lexicon:
         """The facets of one question kind whose words `text` uses."""
         words = [w for w, _, _ in self.tokens(text)]
         named = []
-        for facet in self.collection.facets_for(kind):
+        # Every facet of the kind, a group of careers' own too ("pharmacist licensure").
+        for facet in (f for f in self.collection.facets if kind in f.kinds):
             phrases = [tuple(w for w, _, _ in self.tokens(word)) for word in facet.words]
             if any(
                 all(self._same_or_plural(words[i + k], p[k]) for k in range(len(p)))

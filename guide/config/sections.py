@@ -163,6 +163,11 @@ class StructureSettings:
     # A sentence must score at least this for a facet (similarity to its description, BM25 and
     # the heading bonus) to stand for it.
     facet_threshold: float = 0.25
+    # An overview has a point for a facet only when the guide's best sentence for it fits at least
+    # this well: a career the facet was not written for (a lawyer's "teaching and funding", at
+    # 0.31-0.32 in the 160-guide corpus, against 0.44 and up where a guide speaks to the facet)
+    # gets no point rather than a sentence that merely comes closest.
+    overview_facet_threshold: float = 0.35
     # Added when the sentence's own heading names the facet ("Key Responsibilities").
     heading_bonus: float = 0.15
     # Weight of the sentence's score for the question itself beside its fit to the facet: when

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,8 @@ class Facet:
     description: str
     words: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
+    # The roles it is for (a group of careers with facets of their own); empty: every other role.
+    roles: tuple[str, ...] = ()
 
     def named_in(self, text: str) -> bool:
         """Whether `text` (a heading or a sentence) names the facet by one of its words."""
@@ -149,14 +152,19 @@ class Collection:
             field=tuple(data["field"]),
             expansions=tuple(Expansion(tuple(e["words"]), e["add"]) for e in data["expansions"]),
             facets=tuple(
-                Facet(f["name"], f["description"], tuple(f["words"]), tuple(f["kinds"])) for f in data["facets"]
+                Facet(f["name"], f["description"], tuple(f["words"]), tuple(f["kinds"]), tuple(f.get("roles", ())))
+                for f in data["facets"]
             ),
             language=data.get("language", "en"),
             examples=tuple((kind, tuple(questions)) for kind, questions in data.get("examples", [])),
         )
 
-    def facets_for(self, kind: str) -> tuple[Facet, ...]:
-        return tuple(facet for facet in self.facets if kind in facet.kinds)
+    def facets_for(self, kind: str, roles: Sequence[str] = ()) -> tuple[Facet, ...]:
+        """The facets of a kind of question about `roles`: those written for one of the roles when
+        there are any (a group of careers with facets of its own), else the general ones."""
+        of_kind = [facet for facet in self.facets if kind in facet.kinds]
+        own = tuple(facet for facet in of_kind if set(facet.roles) & set(roles))
+        return own or tuple(facet for facet in of_kind if not facet.roles)
 
 
 def _problem(message: str) -> CorpusError:
@@ -211,7 +219,8 @@ def parse_collection(text: str) -> Collection:
             name = without_reference_marks(entry["name"]).strip()
             if not name:
                 raise _problem(f"facet {number} needs a 'name' of words")
-            facets.append(Facet(name, entry["description"], _texts(entry, "words"), _texts(entry, "kinds")))
+            roles = _texts(entry, "roles")
+            facets.append(Facet(name, entry["description"], _texts(entry, "words"), _texts(entry, "kinds"), roles))
         values["facets"] = tuple(facets)
     if "examples" in raw:
         values["examples"] = _examples(raw["examples"])
