@@ -59,10 +59,27 @@ def test_a_fact_answer_says_when_the_named_guide_is_silent_and_another_answers(e
     quoted_from_its_guide(engine, answer)
 
 
-def test_a_structured_answer_draws_its_points_from_the_role_asked_about(engine):
+QUALIFICATIONS = """
+facets:
+  - name: qualifications
+    description: "Qualifications: the degree needed, a PhD in statistics is essential"
+    words: [qualifications]
+    kinds: [overview]
+"""
+
+
+def test_a_structured_answer_draws_its_points_from_the_role_asked_about(tmp_path, fake_embedder):
+    corpus = write_small_corpus(tmp_path / "corpus")
+    (corpus / "collection.yaml").write_text(QUALIFICATIONS)
+    guide = (corpus / "lecturer.md").read_text()
+    (corpus / "lecturer.md").write_text(guide.replace("is essential.", "is essential for lecturers."))
+    settings = make_settings(tmp_path, corpus)
+    build_index(settings, fake_embedder)
+    engine = Engine.load(settings, fake_embedder)
     answer = compose_structured(request(engine, "How do I become a lecturer?", kinds.OVERVIEW, ("lecturer",)))
     assert answer is not None
     assert answer.text.startswith("What it takes, from the lecturer guide:")
+    assert "PhD in statistics is essential" in answer.text
     assert {c.role for c in answer.citations} == {"lecturer"}
     assert answer.points and {point.n for point in answer.points} <= {c.n for c in answer.citations}
     guide = " ".join(engine.index.documents["lecturer"].text.split())
