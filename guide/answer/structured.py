@@ -242,11 +242,12 @@ def _pick_per_facet(
     only names the role ("prof") says nothing more: the facets alone decide."""
     picks.wanted += len(facets)
     weight = 0.0 if request.interpretation.names_only else settings.overview_question_weight
+    least = settings.overview_facet_threshold if request.library.semantic else settings.facet_threshold
     for number, facet in enumerate(facets):
         total = similarity[:, number] + weight * question
         order = np.argsort(-total, kind="stable")
         best = order[0]
-        if similarity[best, number] < settings.overview_facet_threshold:
+        if similarity[best, number] < least:
             continue  # the guide says nothing on this facet
         i = next((i for i in order if int(rows[i]) not in picks.chosen), None)
         if int(rows[best]) in picks.chosen:

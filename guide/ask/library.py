@@ -38,6 +38,8 @@ class Library:
     kinds: KindModel | None = None
     # What the guides name as topics of their own (see `defined_terms`), as sets of stems.
     terms: frozenset[frozenset[str]] = frozenset()
+    # Whether the embedder's closeness follows meaning (the `fake` test model's does not).
+    semantic: bool = True
 
     @property
     def language(self) -> Language:
@@ -84,7 +86,7 @@ def open_library(
     if settings.answer.kind_by_meaning and semantic:
         kind_model = KindModel(example_questions(lexicon.language, index.collection.examples), embed_many)
     retriever = Retriever(index, retrieval, lexicon.language)
-    return Library(index, retriever, lexicon, names, vectors, kind_model, defined_terms(index, lexicon))
+    return Library(index, retriever, lexicon, names, vectors, kind_model, defined_terms(index, lexicon), semantic)
 
 
 def defined_terms(index: LoadedIndex, lexicon: Lexicon, most_words: int = 4) -> frozenset[frozenset[str]]:

@@ -166,7 +166,8 @@ class StructureSettings:
     # An overview has a point for a facet only when the guide's best sentence for it fits at least
     # this well: a career the facet was not written for (a lawyer's "teaching and funding", at
     # 0.31-0.32 in the 160-guide corpus, against 0.44 and up where a guide speaks to the facet)
-    # gets no point rather than a sentence that merely comes closest.
+    # gets no point rather than a sentence that merely comes closest. (A model whose closeness
+    # does not follow meaning, such as the `fake` test model, keeps `facet_threshold`.)
     overview_facet_threshold: float = 0.35
     # Added when the sentence's own heading names the facet ("Key Responsibilities").
     heading_bonus: float = 0.15
