@@ -227,7 +227,9 @@ class Engine:
             # asked keeps what the role name itself contributes ("How many PhDs are awarded?").
             texts.append(self._expand(library, interpretation.question))
         vectors = self.embed_many(texts)
-        found = library.retriever.search(vectors, query, k, roles=roles, prefer_roles=interpretation.roles)
+        # A question that names no role but names the field prefers the field's guides.
+        prefer = interpretation.roles or library.lexicon.field_preference(interpretation.question)
+        found = library.retriever.search(vectors, query, k, roles=roles, prefer_roles=prefer)
         if self.settings.retrieval.reranker and found.hits:
             found = dataclasses.replace(found, hits=self._rerank(query, found.hits))
         return found

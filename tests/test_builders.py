@@ -3,6 +3,7 @@ the `fake` model, each builder called with the `Request` every builder reads."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -57,6 +58,50 @@ def test_a_fact_answer_says_when_the_named_guide_is_silent_and_another_answers(e
     assert answer.text.lower().startswith("the lecturer guide does not say")
     assert answer.confidence <= engine.settings.answer.other_guide_confidence
     quoted_from_its_guide(engine, answer)
+
+
+def _guide(folder, role: str, body: str) -> None:
+    (folder / f"{role}.md").write_text(f"---\ntitle: {role.title()} Guide\nrole: {role}\n---\n\n## Funding\n\n{body}\n")
+
+
+@pytest.fixture
+def three_guides(tmp_path, fake_embedder) -> Engine:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    _guide(corpus, "clinician", "Successful grants from bodies like the NIH count. Clinicians publish in journals.")
+    _guide(corpus, "postdoc", "Employers value independent research and grant writing. Salaries rise with seniority.")
+    _guide(corpus, "dean", "Deans oversee grant management across the faculty. Salaries rise with seniority.")
+    settings = make_settings(tmp_path, corpus)
+    build_index(settings, fake_embedder)
+    return Engine.load(settings, fake_embedder)
+
+
+def _others_first(request_: Request, role: str) -> Request:
+    """`request_` with the guides of other roles ranked first and every sentence of `role`'s
+    guide scored below theirs, as among hundreds of guides some other guide's sentence is."""
+    found, spans = request_.retrieval, request_.library.index.spans
+    hits = sorted(found.hits, key=lambda hit: hit.chunk.role == role)
+    own = [request_.library.index.documents[span.doc_id].role == role for span in spans]
+    scores = found.sentence_scores.copy()
+    scores[own] = scores.min() - 1.0
+    retrieval = dataclasses.replace(found, hits=hits, sentence_scores=scores)
+    return dataclasses.replace(request_, retrieval=retrieval)
+
+
+def test_a_fact_answer_quotes_the_named_guide_when_it_speaks_to_the_topic_though_others_score_higher(three_guides):
+    asked = _others_first(request(three_guides, "Which grants should they go for?", roles=("clinician",)), "clinician")
+    answer = compose_fact(asked)
+    assert "NIH" in answer.text and "does not say" not in answer.text
+    assert {c.role for c in answer.citations} == {"clinician"}
+    quoted_from_its_guide(three_guides, answer)
+
+
+def test_a_fact_answer_names_the_guides_that_answer_when_the_named_one_is_silent(three_guides):
+    asked = _others_first(request(three_guides, "How do salaries rise?", roles=("clinician",)), "clinician")
+    answer = compose_fact(asked)
+    assert answer.text.startswith("The clinician guide does not say; the ")
+    assert answer.text.split("\n")[0].endswith(" guides do:")  # two guides answer
+    assert {c.role for c in answer.citations} == {"postdoc", "dean"}
 
 
 QUALIFICATIONS = """

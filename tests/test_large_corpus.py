@@ -28,7 +28,8 @@ def test_the_large_corpus_holds_the_targets(tmp_path, real_embedder):
     warnings = " ".join(result["large"]["warnings"])
     for name in ("'machine learning'", "'postdoc'", "'admissions'", "'research coordinator'"):
         assert name in warnings, name
+    assert large["all"]["copies_cited"] == 0
     # Not reached yet, measured and reported: the shipped questions' hit@1 within 0.03 of the
-    # five-guide figure, no answer citing two copies of one text, cross-role key points >= 0.7,
-    # and time per question within 1.5x (0.96x to 1.84x between runs on a shared machine).
-    assert large["shipped"]["hit@1"] >= small["shipped"]["hit@1"] - 0.08
+    # five-guide figure (0.041 below it), cross-role key points >= 0.7 (0.636), and time per
+    # question within 1.5x (0.96x to 1.84x between runs on a shared machine).
+    assert large["shipped"]["hit@1"] >= small["shipped"]["hit@1"] - 0.05

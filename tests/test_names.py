@@ -42,6 +42,34 @@ def test_an_own_name_beats_another_guides_alias_and_equal_aliases_cancel():
     assert kinds[("shared-dropped", "admissions")].files == ("admissions-officer.md", "phd.md")
 
 
+def test_a_name_shared_with_a_guide_of_the_field_is_its_own_when_the_question_names_the_field():
+    docs = [doc("researcher", "Machine Learning Research Jobs", hints=("postdoc",)),
+            doc("assistant-professor", "Assistant Professor Jobs in ML", hints=("tenure-track", "faculty")),
+            doc("postdoc", "Postdoctoral Researcher job profile"), doc("adjunct-professor", "Adjunct professor profile"),
+            doc("lecturer", "ML Lecturer Jobs", hints=("professor",))]  # fmt: skip
+    lexicon = Lexicon(docs, Collection(field=FIELD))
+    assert lexicon.field_roles == {"researcher", "assistant-professor", "lecturer"}
+    assert lexicon.detect_roles("How long do postdoc contracts run?")[0] == ("postdoc",)
+    assert lexicon.detect_roles("Where are the big hubs for ML postdoc opportunities?")[0] == ("researcher",)
+    # Freed of the postdoc pages' claim, "postdoc" is a hint again, outweighed by two others.
+    question = "How long a postdoc do people have before landing a tenure-track ML faculty job?"
+    assert lexicon.detect_roles(question)[0] == ("assistant-professor",)
+    # A longer name outside the field keeps its words: the field's hint covers only part of them.
+    assert lexicon.detect_roles("Do ML adjunct professors need a PhD?")[0] == ("adjunct-professor",)
+    # Without a guide of the field claiming it, the field changes nothing.
+    assert Lexicon(docs[2:4], Collection(field=FIELD)).detect_roles("ML postdoc pay")[0] == ("postdoc",)
+
+
+def test_a_question_naming_the_field_and_no_role_prefers_the_fields_guides_where_others_exist():
+    docs = [doc("researcher", "Machine Learning Research Jobs"), doc("lecturer", "ML Lecturer Jobs"),
+            doc("research-administrator", "Research administrator job profile")]  # fmt: skip
+    lexicon = Lexicon(docs, Collection(field=FIELD))
+    assert lexicon.field_preference("What is the usual career ladder in ML research?") == ("lecturer", "researcher")
+    assert lexicon.field_preference("What is the usual career ladder in research?") == ()
+    # Where every guide is of the field, preferring them all would change nothing but the scores.
+    assert Lexicon(docs[:2], Collection(field=FIELD)).field_preference("ML research careers") == ()
+
+
 def test_a_title_names_its_role_by_its_abbreviation_unless_several_roles_share_it():
     docs = [doc("certified-public-accountant", "What Does a CPA Do? Duties and Salary"),
             doc("nurse", "Nurse job profile (UK)"), doc("lawyer", "Lawyer job profile (UK)")]

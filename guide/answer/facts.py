@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from guide.answer.base import Request
 from guide.answer.citations import CitationList
 from guide.answer.records import Answer, as_sentence, capitalised
@@ -34,6 +36,7 @@ def compose_fact(request: Request) -> Answer:
         topic_words = lexicon.stems(lexicon.without_field(lexicon.expand(interpretation.query))) - asking
     chosen = select_sentences(interpretation, found, index, settings.answer, settings.retrieval.role_boost, language)
     chosen = _without_boost_artefacts(chosen, interpretation, request.library, topic_words)
+    chosen = _named_guide_first(chosen, request, topic_words)
     cited = CitationList(index)
     parts = [
         f"{as_sentence(index.spans[span_row].answer_text)} [{cited.cite(hit.row, span_row)}]" for span_row, hit in chosen
@@ -42,8 +45,11 @@ def compose_fact(request: Request) -> Answer:
     quoted = list(dict.fromkeys(hit.chunk.role for _, hit in chosen))
     if interpretation.roles and quoted and not set(quoted) & set(interpretation.roles):
         # The guide of the role asked about has nothing on it: say so, and whose guide answers.
-        asked = language.guides(interpretation.labels)
-        silent = language.SILENT_GUIDE.format(asked=asked, quoted=language.guides(label(role) for role in quoted))
+        asked, answering = list(interpretation.labels), [label(role) for role in quoted]
+        silent = language.SILENT_GUIDE.format(
+            asked=language.guides(asked), quoted=language.guides(answering),
+            asked_does=language.does(len(asked)), quoted_does=language.does(len(answering)),
+        )  # fmt: skip
         text = f"{capitalised(silent)}\n{text}"
         confidence = min(confidence, settings.answer.other_guide_confidence)
     return Answer(
@@ -76,6 +82,36 @@ def _without_boost_artefacts(
     if any(on_topic(row) for row, _ in own) or not any(on_topic(row) for row, _ in other):
         return chosen
     return other
+
+
+def _named_guide_first(chosen: list[tuple[int, Hit]], request: Request, topic_words: frozenset[str]) -> list[tuple[int, Hit]]:
+    """The named roles' own sentences in place of `chosen` when none of `chosen` is theirs but
+    theirs share as many of the topic's words as the best of `chosen`: among hundreds of guides some other guide's
+    sentence is nearly always closer by chance ("Which grants should they go for?" after a
+    clinical professor question: the clinical guide's NIH grants, not a postdoc page's)."""
+    interpretation, found = request.interpretation, request.retrieval
+    roles = set(interpretation.roles)
+    if not topic_words or not chosen or any(hit.chunk.role in roles for _, hit in chosen):
+        return chosen
+    own = [hit for hit in found.hits if hit.chunk.role in roles]
+    if not own:
+        return chosen
+    settings, library = request.settings, request.library
+    # The question's own words: an everyday word's expansion ("grants": funding) would count
+    # twice for a sentence that says both ("grant-funded").
+    asking = library.lexicon.stems(" ".join(library.language.ASKING))
+    topic_words = library.lexicon.stems(library.lexicon.without_field(interpretation.query)) - asking
+    mine = select_sentences(
+        interpretation, dataclasses.replace(found, hits=own), library.index, settings.answer,
+        settings.retrieval.role_boost, library.language,
+    )  # fmt: skip
+
+    def shared(pairs: list[tuple[int, Hit]]) -> int:
+        return max((len(library.lexicon.stems(library.index.spans[row].text) & topic_words) for row, _ in pairs), default=0)
+
+    # Theirs must speak to the topic as fully as the others' do: "universities" alone does not
+    # answer a question on the faculty seats universities added, which another guide counts.
+    return mine if shared(mine) and shared(mine) >= shared(chosen) else chosen
 
 
 def select_sentences(

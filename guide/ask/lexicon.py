@@ -16,7 +16,18 @@ from functools import cached_property, lru_cache
 
 from guide.ingest.collection import Collection, Facet
 from guide.ingest.corpus import Document, without_reference_marks
-from guide.ingest.names import FIELD, NameWarning, RoleName, collapse, field_phrases, role_names, tokens_of
+from guide.ingest.names import (
+    FIELD,
+    NameWarning,
+    RoleName,
+    allowed_typos,
+    collapse,
+    edit_distance,
+    field_phrases,
+    field_roles,
+    role_names,
+    tokens_of,
+)
 from guide.language import DEFAULT, Language
 
 __all__ = ["FIELD", "Lexicon", "content_words", "stem", "stems", "strip_spans", "tokens_of"]
@@ -29,29 +40,7 @@ class _Match:
     priority: int
     start: int
     end: int
-
-
-def edit_distance(a: str, b: str, limit: int) -> int:
-    """Damerau-Levenshtein distance (adjacent swaps count 1), or `limit + 1` once it exceeds `limit`."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    previous2: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, start=1):
-        current = [i] + [0] * len(b)
-        for j, cb in enumerate(b, start=1):
-            cost = ca != cb
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                current[j] = min(current[j], previous2[j - 2] + 1)
-        if min(current) > limit:
-            return limit + 1
-        previous2, previous = previous, current
-    return previous[-1]
-
-
-def _allowed_typos(word: str) -> int:
-    return 0 if len(word) < 5 else 1 if len(word) < 8 else 2
+    with_field: bool = False
 
 
 class Lexicon:
@@ -87,6 +76,7 @@ class Lexicon:
             self.labels.setdefault(doc.role, without_reference_marks(doc.label) or doc.role.replace("-", " "))
             if doc.prerequisite:
                 self.prerequisites.add(doc.role)
+        self.field_roles = field_roles(self._documents, self._field, self.language)
         names, warnings = role_names(self._documents, self.collection.field, self.language)
         self._names: list[RoleName] = names
         # Names that collide across the corpus, and what the rules made of them.
@@ -162,7 +152,7 @@ class Lexicon:
         """`text` with misspelt words replaced by the closest word the guides use ("requirments")."""
         pieces, cursor = [], 0
         for word, start, end in self.tokens(text):
-            allowed = _allowed_typos(word)
+            allowed = allowed_typos(word)
             if not allowed or self.known(word):
                 continue
             best, distance = None, allowed + 1
@@ -192,7 +182,7 @@ class Lexicon:
     def _word_matches(self, wanted: str, word: str) -> bool:
         if word == wanted or self.language.plural_of(word, wanted):
             return True
-        allowed = _allowed_typos(word) if self.typo_tolerance else 0
+        allowed = allowed_typos(word) if self.typo_tolerance else 0
         if not allowed or wanted == FIELD or self.known(word):
             return False
         return edit_distance(word, wanted, allowed) <= allowed or any(
@@ -215,7 +205,7 @@ class Lexicon:
                         matched_end = None
                         break
                 if matched_end is not None:
-                    found.append(_Match(name.role, name.priority, tokens[first][1], matched_end))
+                    found.append(_Match(name.role, name.priority, tokens[first][1], matched_end, name.with_field))
         return found
 
     def detect_roles(self, text: str) -> tuple[tuple[str, ...], list[tuple[int, int]]]:
@@ -232,13 +222,30 @@ class Lexicon:
         """`detect_roles`, and whether the text says nothing but names of roles and of the field
         ("prof", "ML lecturer"), from one pass over the names."""
         tokens = self._collapsed_tokens(text)
-        found = self._matches(tokens)
+        found = self._in_field(self._matches(tokens), tokens)
         roles, spans = self._choose_roles(found)
         # Beside a role's own name or alias, a hint is a topic ("phd stipend" asks about stipends);
         # alone, it names the role ("prof").
         names = [m for m in found if m.priority > 1] or found
         rest = [word for (word, _, _), covered in zip(tokens, _covered(tokens, names), strict=True) if word != FIELD and not covered]
         return roles, spans, bool(roles) and not self.content_words(" ".join(rest))
+
+    def field_preference(self, text: str) -> tuple[str, ...]:
+        """The roles of the field, when `text` names the field and the corpus has roles outside
+        it: "the career ladder in ML research" is read in the field's guides first."""
+        if self.field_roles and len(self.field_roles) < len(self.roles) and _names_field(self._collapsed_tokens(text)):
+            return tuple(sorted(self.field_roles))
+        return ()
+
+    def _in_field(self, found: list[_Match], tokens: list[tuple[str, int, int]]) -> list[_Match]:
+        """`found` as the field decides (guide.ingest.names): in a text that names the field, a
+        role of the field keeps the words it shares with a role outside it ("an ML postdoc"),
+        unless the other's name is longer ("ML adjunct professor"); in one that does not, a
+        name the field's role shares picks the other."""
+        if not _names_field(tokens):
+            return [m for m in found if not m.with_field]
+        ours = [m for m in found if m.role in self.field_roles]
+        return [m for m in found if m.role in self.field_roles or not any(o.start <= m.start and m.end <= o.end for o in ours)]
 
     def _choose_roles(self, found: list[_Match]) -> tuple[tuple[str, ...], list[tuple[int, int]]]:
         matches = sorted(found, key=lambda m: (-m.priority, m.start - m.end))
@@ -322,6 +329,10 @@ class Lexicon:
             ):
                 named.append(facet)
         return named
+
+
+def _names_field(tokens: Sequence[tuple[str, int, int]]) -> bool:
+    return any(word == FIELD for word, _, _ in tokens)
 
 
 def load_collection_language(collection: Collection) -> Language:

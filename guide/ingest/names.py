@@ -11,7 +11,10 @@ separator, when short, and the capitalised abbreviations in it, such as "CPA"), 
   own names of equal strength are all kept (the question then names both roles);
 - an alias or hint of one word that the guides of many other roles use ("admissions",
   "faculty") picks no guide, once the corpus has enough roles to tell;
-- an abbreviation in the titles of several roles ("UK") is no one's name.
+- an abbreviation in the titles of several roles ("UK") is no one's name;
+- a name that a role outside the field wins from a role of the field (a guide whose title
+  names the field) still picks the field's role when the question names the field too: an
+  "ML postdoc" is the field's research guide's, "postdoc" alone the postdoc pages'.
 
 The longer of two overlapping names wins when a question is read (guide.ask.lexicon).
 """
@@ -40,6 +43,8 @@ class RoleName:
     role: str
     priority: int  # OWN: the role's own name or title, ALIAS, or HINT
     tokens: tuple[str, ...]
+    # Picks the role only in a text that names the field too.
+    with_field: bool = False
 
 
 @dataclass(frozen=True)
@@ -127,6 +132,7 @@ def role_names(
 ) -> tuple[list[RoleName], list[NameWarning]]:
     """The names that pick each role, and the collisions found among them, by the module's rules."""
     phrases = field_phrases(field, language)
+    ours = field_roles(documents, phrases, language)
     claims, abbreviations = _Claims(), _Claims()
     for doc in documents:
         heads, capitals = _title_names(doc, language)
@@ -167,7 +173,20 @@ def role_names(
             if kept is None:
                 continue
         names.extend(RoleName(role, top, words) for role in winners)
+        if not ours & set(winners):
+            names.extend(
+                RoleName(role, priority, words, with_field=True)
+                for role, (priority, _) in owners.items()
+                if role in ours and role not in winners
+            )
     return names, sorted(warnings, key=lambda w: (w.kind, w.name))
+
+
+def field_roles(documents: Sequence[Document], phrases: Sequence[tuple[str, ...]], language: Language) -> frozenset[str]:
+    """The roles of the collection's field: a guide of theirs names the field in its title."""
+    return frozenset(
+        doc.role for doc in documents if phrases and FIELD in (w for w, _, _ in collapse(tokens_of(doc.title, language), phrases))
+    )
 
 
 def _common_words(
@@ -189,3 +208,27 @@ def _common_words(
         if len(users[word] - owners) > COMMON_SHARE * (len(roles) - len(owners)):
             common.add(words)
     return frozenset(common)
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Damerau-Levenshtein distance (adjacent swaps count 1), or `limit + 1` once it exceeds `limit`."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, start=1):
+            cost = ca != cb
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def allowed_typos(word: str) -> int:
+    """How many typos a word of this length may have and still match (none under 5 letters)."""
+    return 0 if len(word) < 5 else 1 if len(word) < 8 else 2

@@ -337,6 +337,11 @@ def guides(labels: Iterable[str]) -> str:
     return f"the {join(labels)} guide" + ("s" if len(labels) > 1 else "")
 
 
+def does(count: int) -> str:
+    """The verb after `count` guides: "the lecturer guide does", "the lecturer and PhD guides do"."""
+    return "does" if count == 1 else "do"
+
+
 def capitalised(text: str) -> str:
     """`text` with its first letter upper case and the rest as written ("PhD" stays "PhD")."""
     return text[:1].upper() + text[1:]
@@ -363,7 +368,8 @@ THE_JOB_OF = "the job of {job}"
 CLOSEST_COVERED = "The guides do not cover {subject}; the closest they cover is {closest}."
 CUT_QUESTION = "Your question was {length:,} characters long; only the first {kept:,} were used."
 TOO_LONG = "Your message is {length:,} characters long; a question can be at most {limit:,}. Please ask it in fewer words."
-SILENT_GUIDE = "{asked} does not say; {quoted} does:"
+# `asked_does`, `quoted_does`: "does" after one guide, "do" after several.
+SILENT_GUIDE = "{asked} {asked_does} not say; {quoted} {quoted_does}:"
 COMPARISON_LEAD = "How {roles} compare, from their guides:"
 COMPARE_ON = "Compare {roles} on {aspects}"
 ALL_ASPECTS = "all shared aspects"
