@@ -104,6 +104,26 @@ def test_a_fact_answer_names_the_guides_that_answer_when_the_named_one_is_silent
     assert {c.role for c in answer.citations} == {"postdoc", "dean"}
 
 
+def test_the_named_guides_passage_ranks_first_when_it_speaks_to_the_topic_as_fully(tmp_path, fake_embedder):
+    """With the named role pushed down, other guides' passages come first; the named
+    one's is moved ahead when it shares as many of the question's words, and only then."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    _guide(corpus, "clinician", "Successful grants from bodies like the NIH count.")
+    _guide(corpus, "postdoc", "Grant writing is valued; grant money funds posts. Salaries rise.")
+    _guide(corpus, "dean", "Deans oversee grant management. Salaries rise with seniority.")
+    settings = make_settings(tmp_path, corpus, **{"retrieval.role_boost": -1.0})
+    build_index(settings, fake_embedder)
+    engine = Engine.load(settings, fake_embedder)
+
+    def ranked(question: str) -> list[str]:
+        interpretation = Interpretation(question, question, question, roles=("clinician",), labels=("clinician",))
+        return [hit.chunk.role for hit in engine.retrieve(interpretation).hits]
+
+    assert ranked("Which grants should they go for?")[0] == "clinician"
+    assert ranked("How do salaries rise?")[0] != "clinician"
+
+
 QUALIFICATIONS = """
 facets:
   - name: qualifications

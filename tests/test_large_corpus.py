@@ -29,7 +29,6 @@ def test_the_large_corpus_holds_the_targets(tmp_path, real_embedder):
     for name in ("'machine learning'", "'postdoc'", "'admissions'", "'research coordinator'"):
         assert name in warnings, name
     assert large["all"]["copies_cited"] == 0
-    # Not reached yet, measured and reported: the shipped questions' hit@1 within 0.03 of the
-    # five-guide figure (0.041 below it), cross-role key points >= 0.7 (0.636), and time per
-    # question within 1.5x (0.96x to 1.84x between runs on a shared machine).
-    assert large["shipped"]["hit@1"] >= small["shipped"]["hit@1"] - 0.05
+    assert large["shipped"]["hit@1"] >= small["shipped"]["hit@1"] - 0.03
+    # Not reached yet, measured and reported: cross-role key points >= 0.7 (0.636), and time per
+    # question within 1.5x (0.96x to 1.91x between runs on a shared machine).
