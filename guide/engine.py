@@ -361,16 +361,14 @@ class Engine:
 
 def _named_first(library: Library, interpretation: Interpretation, found: Retrieval) -> Retrieval:
     """`found` with the named roles' passages first when the top one is another guide's but
-    theirs shares as many of the question's words: among hundreds of guides some other passage
-    is nearly always a little closer by chance."""
+    theirs speaks to the question as fully (`Library.speaks_as_fully`): among hundreds of guides
+    some other passage is nearly always a little closer by chance."""
     hits, roles = found.hits, set(interpretation.roles)
-    if not hits or hits[0].chunk.role in roles:
-        return found
     own = [hit for hit in hits if hit.chunk.role in roles]
-    lexicon = library.lexicon
-    words = lexicon.stems(lexicon.without_field(interpretation.query)) - lexicon.stems(" ".join(library.language.ASKING))
-    shared = len(lexicon.stems(own[0].chunk.text) & words) if own else 0
-    if not shared or shared < len(lexicon.stems(hits[0].chunk.text) & words):
+    if not own or hits[0].chunk.role in roles:
+        return found
+    words = library.topic_stems(interpretation.query)
+    if not library.speaks_as_fully([own[0].chunk.text], [hits[0].chunk.text], words):
         return found
     others = [hit for hit in hits if hit.chunk.role not in roles]
     ordered = [dataclasses.replace(hit, rank=rank) for rank, hit in enumerate([*own, *others], start=1)]

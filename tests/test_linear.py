@@ -27,7 +27,7 @@ from guide.language.patterns import AnyOf, FollowedBy
 
 # Repeats that made a pattern or a reading step quadratic, and a few that could.
 ADVERSARIAL = [". i", "i have ", "which ", "a ", "what does a ", "where can ", "where does ", "i work as a nurse and "]
-ROLE_REPEATS = ["lecturer ", "prof ", "assistant professor "]
+ROLE_REPEATS = ["lecturer ", "prof ", "assistant professor ", "ML lecturer "]
 LINEAR = 8  # the most the time may grow when the text grows 4 times
 
 

@@ -30,13 +30,10 @@ def compose_fact(request: Request) -> Answer:
     label = lexicon.label
     confidence = confidence_from_score(relevance(found, settings.answer), settings.answer)
     # What the question is about, to tell the named guides' sentences that only their role brought in.
-    topic_words: frozenset[str] = frozenset()
-    if interpretation.roles:
-        asking = lexicon.stems(" ".join(language.ASKING))
-        topic_words = lexicon.stems(lexicon.without_field(lexicon.expand(interpretation.query))) - asking
+    topic_words = request.library.topic_stems(interpretation.query, expanded=True) if interpretation.roles else frozenset()
     chosen = select_sentences(interpretation, found, index, settings.answer, settings.retrieval.role_boost, language)
     chosen = _without_boost_artefacts(chosen, interpretation, request.library, topic_words)
-    chosen = _named_guide_first(chosen, request, topic_words)
+    chosen = _named_guide_first(chosen, request)
     cited = CitationList(index)
     parts = [
         f"{as_sentence(index.spans[span_row].answer_text)} [{cited.cite(hit.row, span_row)}]" for span_row, hit in chosen
@@ -84,34 +81,28 @@ def _without_boost_artefacts(
     return other
 
 
-def _named_guide_first(chosen: list[tuple[int, Hit]], request: Request, topic_words: frozenset[str]) -> list[tuple[int, Hit]]:
+def _named_guide_first(chosen: list[tuple[int, Hit]], request: Request) -> list[tuple[int, Hit]]:
     """The named roles' own sentences in place of `chosen` when none of `chosen` is theirs but
-    theirs share as many of the topic's words as the best of `chosen`: among hundreds of guides some other guide's
-    sentence is nearly always closer by chance ("Which grants should they go for?" after a
-    clinical professor question: the clinical guide's NIH grants, not a postdoc page's)."""
-    interpretation, found = request.interpretation, request.retrieval
+    theirs speak to the question as fully (`Library.speaks_as_fully`): among hundreds of guides
+    some other guide's sentence is nearly always closer by chance ("Which grants should they go
+    for?" after a clinical professor question: the clinical guide's NIH grants, not a postdoc
+    page's). The question's own words count, not their expansions, which would count twice for
+    a sentence that says both ("grant-funded")."""
+    interpretation, found, library = request.interpretation, request.retrieval, request.library
     roles = set(interpretation.roles)
-    if not topic_words or not chosen or any(hit.chunk.role in roles for _, hit in chosen):
-        return chosen
     own = [hit for hit in found.hits if hit.chunk.role in roles]
-    if not own:
+    if not own or not chosen or any(hit.chunk.role in roles for _, hit in chosen):
         return chosen
-    settings, library = request.settings, request.library
-    # The question's own words: an everyday word's expansion ("grants": funding) would count
-    # twice for a sentence that says both ("grant-funded").
-    asking = library.lexicon.stems(" ".join(library.language.ASKING))
-    topic_words = library.lexicon.stems(library.lexicon.without_field(interpretation.query)) - asking
     mine = select_sentences(
-        interpretation, dataclasses.replace(found, hits=own), library.index, settings.answer,
-        settings.retrieval.role_boost, library.language,
+        interpretation, dataclasses.replace(found, hits=own), library.index, request.settings.answer,
+        request.settings.retrieval.role_boost, library.language,
     )  # fmt: skip
-
-    def shared(pairs: list[tuple[int, Hit]]) -> int:
-        return max((len(library.lexicon.stems(library.index.spans[row].text) & topic_words) for row, _ in pairs), default=0)
-
-    # Theirs must speak to the topic as fully as the others' do: "universities" alone does not
-    # answer a question on the faculty seats universities added, which another guide counts.
-    return mine if shared(mine) and shared(mine) >= shared(chosen) else chosen
+    spans = library.index.spans
+    # "universities" alone does not answer a question on the faculty seats universities
+    # added, which another guide counts.
+    words = library.topic_stems(interpretation.query)
+    fully = library.speaks_as_fully((spans[row].text for row, _ in mine), (spans[row].text for row, _ in chosen), words)
+    return mine if fully else chosen
 
 
 def select_sentences(

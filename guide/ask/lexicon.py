@@ -9,6 +9,7 @@ corpus's language (`guide.language`).
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -238,14 +239,20 @@ class Lexicon:
         return ()
 
     def _in_field(self, found: list[_Match], tokens: list[tuple[str, int, int]]) -> list[_Match]:
-        """`found` as the field decides (guide.ingest.names): in a text that names the field, a
-        role of the field keeps the words it shares with a role outside it ("an ML postdoc"),
-        unless the other's name is longer ("ML adjunct professor"); in one that does not, a
-        name the field's role shares picks the other."""
+        """`found` as the field decides (guide.ingest.names): naming the field, a text gives the
+        field's role the words it shares with another ("ML postdoc"), unless the other's name is
+        longer ("ML adjunct professor"); not naming it, it gives them to the other."""
         if not _names_field(tokens):
             return [m for m in found if not m.with_field]
-        ours = [m for m in found if m.role in self.field_roles]
-        return [m for m in found if m.role in self.field_roles or not any(o.start <= m.start and m.end <= o.end for o in ours)]
+        # A match is covered when the furthest end of ours starting no later than it reaches its end.
+        ours = sorted((m.start, m.end) for m in found if m.role in self.field_roles)
+        starts = [start for start, _ in ours]
+        reach = list(itertools.accumulate((end for _, end in ours), max))
+
+        def covered(m: _Match) -> bool:
+            place = bisect.bisect_right(starts, m.start)
+            return bool(place) and reach[place - 1] >= m.end
+        return [m for m in found if m.role in self.field_roles or not covered(m)]
 
     def _choose_roles(self, found: list[_Match]) -> tuple[tuple[str, ...], list[tuple[int, int]]]:
         matches = sorted(found, key=lambda m: (-m.priority, m.start - m.end))
@@ -285,13 +292,13 @@ class Lexicon:
     def over_field(self, text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
         """Role-name `spans` of `text` widened over the field's name right before them ("an ML
         PhD"), so taking the role out does not leave "an ML" dangling."""
-        fields = [(s, e) for w, s, e in self._collapsed_tokens(text) if w == FIELD]
+        field_at = {e: s for w, s, e in self._collapsed_tokens(text) if w == FIELD}  # by where each ends
         widened = []
         for start, end in spans:
-            for field_start, field_end in fields:
-                if field_end <= start and not text[field_end:start].strip():
-                    start = field_start
-            widened.append((start, end))
+            before = start  # back over the spaces before the span, to where a field's name would end
+            while before and text[before - 1].isspace():
+                before -= 1
+            widened.append((field_at.get(before, start), end))
         return widened
 
     def without_field(self, text: str) -> str:

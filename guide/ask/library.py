@@ -55,6 +55,18 @@ class Library:
         words = self.lexicon.stems(phrase)
         return bool(words) and words in self.terms
 
+    def topic_stems(self, text: str, expanded: bool = False) -> frozenset[str]:
+        """The stems of what `text` asks about: not the field's name nor the words of asking;
+        with the guides' wording for its everyday words added when `expanded`."""
+        lexicon = self.lexicon
+        asking = lexicon.stems(" ".join(self.language.ASKING))
+        return lexicon.stems(lexicon.without_field(lexicon.expand(text) if expanded else text)) - asking
+
+    def speaks_as_fully(self, own: Iterable[str], others: Iterable[str], words: frozenset[str]) -> bool:
+        """Whether the best of the texts `own` shares some of `words`, and as many as the best of `others`."""
+        best = max((len(self.lexicon.stems(text) & words) for text in own), default=0)
+        return best > 0 and best >= max((len(self.lexicon.stems(text) & words) for text in others), default=0)
+
     def closest_role(self, vector: np.ndarray) -> str | None:
         """The role whose name or alias comes closest to an embedded phrase."""
         if not len(self.role_names):
