@@ -190,7 +190,8 @@ class Engine:
         if retrieval.typo_tolerance:
             question = lexicon.correct(question)
         found = interpret_turn(
-            question, previous, lexicon, retrieval.follow_up_only_when_leaning, self._kind_reader(library)
+            question, previous, lexicon, retrieval.follow_up_only_when_leaning, self._kind_reader(library),
+            retrieval.follow_up_unless_across,
         )
         if not self.settings.answer.question_kinds and found.kind != kinds.COMPARE:
             found = dataclasses.replace(found, kind=kinds.FACT)

@@ -186,6 +186,20 @@ def test_two_different_trend_questions_get_the_guides_that_speak_to_each(engine)
     _valid_citations(market)
 
 
+def test_a_question_naming_no_role_is_answered_from_the_conversations_role(engine):
+    answer = engine.ask("What qualifications are needed?", history=["What does an ML lecturer do?"])
+    assert answer.interpretation.roles == ("lecturer",) and not answer.refused
+    assert answer.citations and {c.role for c in answer.citations} == {"lecturer"}
+
+
+def test_an_off_topic_question_in_a_conversation_is_refused_as_it_is_alone(engine):
+    # The conversation's role is carried over, but it does not make the question about the role:
+    # the job asked about is no guide's, and the question comes as close to the guides as alone.
+    question = "How do I get hired as a software engineer at a startup?"
+    assert engine.ask(question).refused
+    assert engine.ask(question, history=["How do I become an ML lecturer?"]).refused
+
+
 def test_a_follow_up_naming_only_a_hint_keeps_the_conversations_role(engine):
     answer = engine.ask("and how many years of postdoc?", history=["What qualifications do I need to be an ML lecturer?"])
     assert answer.interpretation.roles == ("lecturer",)

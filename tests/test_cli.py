@@ -137,6 +137,17 @@ def test_ask_with_history(run):
     assert "[1]" in result.stdout and "Sources:" in result.stdout
 
 
+@pytest.mark.model
+def test_a_question_naming_no_role_keeps_the_conversations_role_unless_guide_yaml_turns_it_off(run, tmp_path):
+    asked = ("ask", "What qualifications are needed?", "--history", "What does an ML lecturer do?", "--json")
+    kept = json.loads(run(*asked).stdout)
+    assert {c["doc_id"] for c in kept["citations"]} == {"lecturer"}
+    config = tmp_path / "guide.yaml"
+    config.write_text("retrieval:\n  follow_up_unless_across: false\n", encoding="utf-8")
+    alone = json.loads(run("--config", str(config), *asked).stdout)
+    assert alone["citations"] and {c["doc_id"] for c in alone["citations"]} != {"lecturer"}
+
+
 BATCH = [
     {"question": "What GPA do PhD admits have?", "history": []},
     {"question": "And for a clinical professor?", "history": ["What programming skills does a lecturer need?"]},

@@ -207,6 +207,18 @@ def test_the_old_rule_inherits_whenever_no_role_is_named():
     assert understood.roles == ("phd",) and understood.roles_from_history
 
 
+def test_a_question_naming_no_role_keeps_the_conversations_role_unless_it_asks_across_the_guides():
+    history = ["What does an ML lecturer do?"]
+    kept = interpret("What qualifications are needed?", history, LEXICON, unless_across=True)
+    assert kept.roles == ("lecturer",) and kept.roles_from_history and kept.assumed
+    # Its own wording does not lean on the conversation, so without the setting it stands alone.
+    assert interpret("What qualifications are needed?", history, LEXICON).roles == ()
+    across = interpret("What are the general trends in machine learning hiring?", history, LEXICON, unless_across=True)
+    assert across.roles == () and not across.changed and across.kind == "trends"
+    leaning = interpret("What GPA do they need?", ["How do I get into a PhD program?"], LEXICON, unless_across=True)
+    assert leaning.roles == ("phd",) and not leaning.assumed
+
+
 def test_chained_follow_ups_carry_the_topic_along():
     history = ["What qualifications does a lecturer need?", "And an assistant professor?"]
     understood = interpret("What about research jobs?", history, LEXICON)

@@ -41,6 +41,9 @@ class Interpretation:
     # The question with its one role mention marked (ROLE_MARK), to restate a follow-up that takes
     # its topic for the follow-up's role ("What GPA do I need for a lecturer?").
     template: str = ""
+    # The roles were carried over because the question names none and asks about one role, not
+    # because its wording leans on the conversation: its subject is still checked by the gate.
+    assumed: bool = False
 
     @property
     def changed(self) -> bool:
@@ -187,6 +190,13 @@ class _Reader:
     lexicon: Lexicon
     only_when_leaning: bool = True
     kinds: KindReader | None = None
+    unless_across: bool = False
+
+    def _carries(self, question: str, kind: str) -> tuple[bool, bool]:
+        """Whether a question naming no role takes the conversation's: it leans on it by its
+        wording; or it is assumed to, as a question of one role's kind (not one across the guides)."""
+        leans = leans_on_conversation(question, self.lexicon.language) or not self.only_when_leaning
+        return leans, not leans and self.unless_across and kind not in kinds.ACROSS_GUIDES
 
     def one(self, question: str, previous: Interpretation | None) -> Interpretation:
         lexicon = self.lexicon
@@ -232,14 +242,15 @@ class _Reader:
         # The role is matched by the role preference, so the query keeps only the topic: the names
         # of roles would pull it towards the passages that repeat them most, such as introductions.
         query = lexicon.without_field(topic) if has_topic else question
-        leans = leans_on_conversation(question, language) or not self.only_when_leaning
-        if previous is not None and not roles and previous.roles and leans:
+        leans, assumed = self._carries(question, kind)
+        if previous is not None and not roles and previous.roles and (leans or assumed):
             if language.PRONOUN_FOR_ROLE.search(language.DUMMY_IT.sub(" ", question)):
                 # "How long does it take?": the pronoun stands for the role of the previous turn.
                 query = f"{query} ({', '.join(previous.labels)})"
             return Interpretation(
-                question, query, question, previous.roles, True, False, False, aspects, kind, previous.labels
-            )
+                question, query, question, previous.roles, True, False, False, aspects, kind, previous.labels,
+                assumed=assumed,
+            )  # fmt: skip
         if names_only and kind == kinds.FACT:
             # A role named and nothing else ("prof", "ML lecturer"): what the role takes.
             kind = kinds.OVERVIEW
@@ -254,15 +265,17 @@ def interpret(
     history: Sequence[str] = (),
     lexicon: Lexicon | None = None,
     only_when_leaning: bool = True,
+    unless_across: bool = False,
 ) -> Interpretation:
     """Understand `question` in the light of the earlier questions of the conversation.
 
     A question without a topic of its own ("And for a lecturer?") takes the topic of the
     previous turn; one that names no role takes the roles of the previous turn only when it
-    leans on it ("How long does it take?", "What about pay?"). A question with a subject of its
-    own ("What are the trends in hiring?") is answered on its own.
+    leans on it ("How long does it take?", "What about pay?"), or with `unless_across` when its kind
+    is not one that asks across the guides ("What qualifications are needed?"). A question with a
+    subject of its own ("What are the trends in hiring?") is answered on its own.
     """
-    reader = _Reader(lexicon or Lexicon(()), only_when_leaning)
+    reader = _Reader(lexicon or Lexicon(()), only_when_leaning, unless_across=unless_across)
     previous: Interpretation | None = None
     for earlier in history:
         if earlier and earlier.strip():
@@ -276,10 +289,12 @@ def interpret_turn(
     lexicon: Lexicon,
     only_when_leaning: bool = True,
     kinds: KindReader | None = None,
+    unless_across: bool = False,
 ) -> Interpretation:
     """Understand `question` after the turn understood as `previous` (None: it opens a conversation);
-    `kinds` reads its kind from its meaning (else the wording patterns do)."""
-    return _Reader(lexicon, only_when_leaning, kinds).one(question, previous)
+    `kinds` reads its kind from its meaning (else the wording patterns do); `unless_across`: a
+    question that names no role keeps the conversation's unless its kind asks across the guides."""
+    return _Reader(lexicon, only_when_leaning, kinds, unless_across).one(question, previous)
 
 
 

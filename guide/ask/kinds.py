@@ -16,3 +16,6 @@ STRUCTURED = (OVERVIEW, SITUATION, DUTIES, CAREER, HISTORY, TRENDS, CROSS_ROLE)
 # Kinds that ask about a role as a whole: answered whatever their wording's similarity to any one
 # passage, when the role is one the guides cover ("What does a clinical professor do day to day?").
 ABOUT_A_ROLE = (*STRUCTURED, COMPARE)
+# Kinds that ask across the guides ("What are the trends?", "Which roles need an MD?"): a question
+# of these kinds that names no role is not read as being about the conversation's role.
+ACROSS_GUIDES = (TRENDS, CROSS_ROLE)
