@@ -91,8 +91,7 @@ class RefusalGate:
             return Refusal(language.NOT_COVERED.format(subject=unknown, roles=roles), 0.0)
         score = relevance(found, settings)
         # A role carried over only because the question names none does not make it about the role.
-        named = interpretation.roles and not interpretation.assumed
-        threshold = settings.refusal_threshold if named else settings.refusal_threshold_no_role
+        threshold = settings.refusal_threshold if interpretation.about_roles else settings.refusal_threshold_no_role
         if found.hits and (score >= threshold or self.always_answered(interpretation)):
             return None
         reason = f"{language.NOT_FOUND} {hint}" if hint else None
@@ -101,12 +100,12 @@ class RefusalGate:
     def always_answered(self, interpretation: Interpretation) -> bool:
         """Whether a question is answered whatever its similarity to the guides: one about a role
         as a whole (a structured question or a comparison) of roles the guides cover."""
-        return bool(interpretation.roles) and not interpretation.assumed and interpretation.kind in self._always
+        return bool(interpretation.about_roles) and interpretation.kind in self._always
 
     def unknown_subject(self, library: Library, interpretation: Interpretation) -> str | None:
         """What a question asks about when the guides do not know it: a job ("the job of airline
         pilot") or a thing to get ("a student visa")."""
-        if not self.settings.subject_check or (interpretation.changed and not interpretation.assumed):
+        if not self.settings.subject_check or interpretation.leans:
             return None
         language = library.language
         # A mark such as "[3]" would hide the subject, and must not be echoed as a citation.
@@ -121,9 +120,7 @@ class RefusalGate:
         """The role that answers a question about a job the question does not name by a role's own
         name or alias ("an AI scientist", "a data scientist"): the role whose name comes closest;
         `covered` when it comes close enough to be taken for that role. None without such a job."""
-        if not self.settings.subject_check or (interpretation.changed and not interpretation.assumed):
-            return None
-        if len(interpretation.roles) > 1:
+        if not self.settings.subject_check or interpretation.leans or len(interpretation.roles) > 1:
             return None
         job = asked_subject(without_reference_marks(interpretation.question), library.language)
         if job is None or library.lexicon.detect_roles(job)[1] or library.defines(job):

@@ -50,6 +50,16 @@ class Interpretation:
         """Whether anything was carried over from earlier turns."""
         return self.roles_from_history or self.topic_from_history
 
+    @property
+    def leans(self) -> bool:
+        """Whether it was read with the conversation because its wording leans on it."""
+        return self.changed and not self.assumed
+
+    @property
+    def about_roles(self) -> tuple[str, ...]:
+        """The roles it is about: none when they were only assumed from the conversation."""
+        return () if self.assumed else self.roles
+
     def describe(self, language: Language = DEFAULT) -> str:
         """A one-line statement of the understood question, for "Interpreted as: …"."""
         labels = self.labels or tuple(role.replace("-", " ") for role in self.roles)

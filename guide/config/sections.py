@@ -78,9 +78,9 @@ class RetrievalSettings:
     # off: any question that names no role inherits the previous one.
     follow_up_only_when_leaning: bool = True
     # With the above on, a question that names no role also keeps the conversation's role unless
-    # its kind asks across the guides (trends, cross-role): "how long is the probation part?"
-    # after an assistant professor question is about assistant professors. Its subject is still
-    # checked, as a question's of its own is ("How do I get a student visa?" is refused).
+    # its kind asks across the guides (trends, cross-role): "What qualifications are needed?" after
+    # a lecturer question is about lecturers. It is refused exactly when it would be alone (the
+    # subject check and the no-role threshold apply), so only the passages it is answered from change.
     follow_up_unless_across: bool = True
     # Leave out sentences the build marked as navigation, calls to action or page summaries.
     answer_material_only: bool = True
