@@ -80,6 +80,22 @@ def test_comparison_table_has_a_cited_cell_per_role_and_aspect(engine):
     _valid_citations(answer)
 
 
+
+
+def test_a_comparison_quotes_what_its_question_asks_about_each_role(engine):
+    # The experience row of a question on postdoc length: each guide's years of postdoc, not
+    # the sentence that best describes experience in general ("applied ML ... boosts").
+    answer = engine.ask("postdoc length lecturer vs asst prof vs researcher?")
+    (row,) = answer.comparison.rows
+    cells = dict(zip(answer.comparison.roles, (cell[0] for cell in row.cells), strict=True))
+    assert "1-3 years" in cells["lecturer"] and "2-5 years" in cells["assistant-professor"]
+    assert "3–5 years" in cells["researcher"]
+    # Asking of something no aspect names: one row for it, each guide's sentence on it.
+    answer = engine.ask("clinical prof vs research scientist, which one is more hands-on with teaching?")
+    (row,) = answer.comparison.rows
+    assert row.aspect == "what you asked" and all("teach" in cell[0].lower() for cell in row.cells)
+    # Asking nothing beyond the roles: every aspect.
+    assert len(engine.ask("lecturer vs asst prof - whats the diff?").comparison.rows) >= 4
 @pytest.mark.parametrize("question", ["", "   \n\t ", "\x00\x01"])
 def test_empty_questions_get_a_clear_reply(engine, question):
     answer = engine.ask(question)

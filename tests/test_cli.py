@@ -148,6 +148,17 @@ def test_a_question_naming_no_role_keeps_the_conversations_role_unless_guide_yam
     assert alone["citations"] and {c["doc_id"] for c in alone["citations"]} != {"lecturer"}
 
 
+@pytest.mark.model
+def test_a_comparison_weighs_what_it_asks_unless_guide_yaml_sets_the_weight_to_nothing(run, tmp_path):
+    asked = ("ask", "postdoc length lecturer vs asst prof?", "--json")
+    weighed = json.loads(run(*asked).stdout)["comparison"]["rows"][0]["cells"][0]["text"]
+    assert "1-3 years" in weighed
+    config = tmp_path / "guide.yaml"
+    config.write_text("compare:\n  question_weight: 0\n", encoding="utf-8")
+    alone = json.loads(run("--config", str(config), *asked).stdout)["comparison"]["rows"][0]["cells"][0]["text"]
+    assert "1-3 years" not in alone
+
+
 BATCH = [
     {"question": "What GPA do PhD admits have?", "history": []},
     {"question": "And for a clinical professor?", "history": ["What programming skills does a lecturer need?"]},

@@ -224,6 +224,9 @@ class CompareSettings:
     heading_bonus: float = 0.12
     # A cell quotes at most this many characters of its sentence (then "…").
     cell_chars: int = 240
+    # Weight of a sentence's score for what the question asks beyond its roles ("postdoc length")
+    # beside its fit to the aspect; 0 leaves the aspect alone to decide.
+    question_weight: float = 1.0
 
 
 @dataclass(frozen=True)

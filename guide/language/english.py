@@ -28,6 +28,9 @@ COMPARE = re.compile(
     r"\b(compare|comparing|comparison|versus|vs\.?|differences?|differ|contrast|side by side)\b", re.I
 )
 
+# The words of comparing, which say nothing of what a comparison is about ("diff" is read as "differ").
+COMPARE_WORDS = "compare comparing comparison versus vs difference differences differ contrast side"
+
 # Words that carry no topic of their own in a follow-up such as "And what about lecturers?".
 FILLER = set(
     """a an and the what whats what's about how for of to in on at as is are was were be been being do does did
@@ -371,6 +374,8 @@ TOO_LONG = "Your message is {length:,} characters long; a question can be at mos
 # `asked_does`, `quoted_does`: "does" after one guide, "do" after several.
 SILENT_GUIDE = "{asked} {asked_does} not say; {quoted} {quoted_does}:"
 COMPARISON_LEAD = "How {roles} compare, from their guides:"
+# The row of a comparison for what its question asks when it names no aspect.
+ASKED_ASPECT = "what you asked"
 COMPARE_ON = "Compare {roles} on {aspects}"
 ALL_ASPECTS = "all shared aspects"
 ABOUT = " (about: {labels})"
