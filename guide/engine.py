@@ -178,7 +178,7 @@ class Engine:
         if not model:
             return None
         return KindReader(
-            lambda text: model.read(self.embed_many([text])[0]),
+            lambda *texts: model.read(self.embed_many(list(texts))),
             settings.kind_score,
             settings.kind_margin,
             settings.kind_overrule,

@@ -124,6 +124,23 @@ def test_one_sentence_that_covers_several_facets_is_one_point_not_several_filler
     assert not any("vital bridge" in line for line in lines)  # the introduction is no teaching point
 
 
+def test_a_kind_the_meaning_reads_clearly_overrules_the_wording(engine):
+    # "UK" reads as a place, which the wording patterns take for a trends question; the question
+    # means what it takes to be hired, as the example questions of the overview kind do.
+    answer = engine.ask("What credentials do UK universities look for when hiring an ML lecturer?")
+    assert answer.kind == "overview" and not answer.text.startswith("Trends")
+    assert "5+ peer-reviewed publications" in answer.text and "19th-century" not in answer.text
+
+
+def test_a_kind_is_read_from_the_question_as_asked_as_well_as_with_a_stand_in_for_its_roles(engine):
+    # With its role replaced by the stand-in, "a professional skills" comes closest to history
+    # questions; read as asked too, it asks for the role's skills.
+    skills = engine.ask("ml researcher skills")
+    assert skills.kind == "overview" and "Python or Julia" in skills.text
+    leads = engine.ask("Where can an ML PhD take me?")
+    assert leads.kind == "career" and "tenure-track professors" in leads.text
+
+
 def test_a_bare_role_name_is_answered_with_what_the_role_takes(engine):
     answer = engine.ask("prof")
     assert not answer.refused and answer.kind == "overview"

@@ -159,6 +159,15 @@ def test_a_comparison_weighs_what_it_asks_unless_guide_yaml_sets_the_weight_to_n
     assert "1-3 years" not in alone
 
 
+@pytest.mark.model
+def test_the_kind_the_meaning_reads_overrules_the_wording_unless_guide_yaml_asks_a_larger_lead(run, tmp_path):
+    asked = ("ask", "What credentials do UK universities look for when hiring an ML lecturer?", "--json")
+    assert json.loads(run(*asked).stdout)["kind"] == "overview"
+    config = tmp_path / "guide.yaml"
+    config.write_text("answer:\n  kind_overrule: 0.1\n", encoding="utf-8")
+    assert json.loads(run("--config", str(config), *asked).stdout)["kind"] == "trends"
+
+
 BATCH = [
     {"question": "What GPA do PhD admits have?", "history": []},
     {"question": "And for a clinical professor?", "history": ["What programming skills does a lecturer need?"]},

@@ -120,3 +120,15 @@ def test_a_pointer_left_inside_a_sentence_is_not_quoted(tmp_path, small_corpus, 
     quotes = {span.answer_text for span in engine.index.spans if span.doc_id.startswith("pointers")}
     assert "Demand for plumbers grows in cities." in quotes
     assert "Training takes four years." in quotes
+
+
+def test_the_kind_model_averages_several_readings_of_a_question():
+    vectors = {"a": [1.0, 0.0], "b": [0.0, 1.0], "mostly a": [0.8, 0.6]}
+
+    def embed(texts):
+        return np.asarray([vectors[t] for t in texts], dtype=np.float32)
+
+    model = KindModel([("overview", "a"), ("trends", "b")], embed, neighbours=1)
+    assert model.read(embed(["mostly a"])).kind == "overview"
+    both = model.read(embed(["mostly a", "b"]))  # overview (0.8 + 0) / 2, trends (0.6 + 1) / 2
+    assert both.kind == "trends" and both.score == pytest.approx(0.8) and both.margin == pytest.approx(0.4)

@@ -89,7 +89,7 @@ class KindReader:
     patterns' it must score and lead by `overrule` more.
     """
 
-    read: Callable[[str], KindReading | None]
+    read: Callable[..., KindReading | None]
     score: float
     margin: float
     overrule: float = 0.1
@@ -98,7 +98,9 @@ class KindReader:
         """The kind of `question`, whose `topic` (the question with a stand-in for its roles) is
         read for meaning; `one_role`: it names one role, so it does not ask across roles."""
         worded = question_kind(question, language)
-        reading = self.read(topic or question)
+        # The stand-in keeps the roles' names from saying what is asked, but has a meaning of its
+        # own ("a professional skills" comes close to history questions): both readings count.
+        reading = self.read(*dict.fromkeys((topic or question, question)))
         if reading is None or reading.kind in (worded, kinds.FACT) or (one_role and reading.kind == kinds.CROSS_ROLE):
             return worded
         extra = 0.0 if worded == kinds.FACT else self.overrule

@@ -76,14 +76,18 @@ class KindModel:
     def __bool__(self) -> bool:
         return len(self.kinds) > 1
 
-    def read(self, vector: np.ndarray) -> KindReading | None:
-        """The kind whose examples come closest to an embedded question (None without examples)."""
+    def read(self, vectors: np.ndarray) -> KindReading | None:
+        """The kind whose examples come closest to an embedded question (None without examples).
+
+        `vectors`: one row, or several readings of the question (as asked, and with a stand-in for
+        its roles), whose scores are averaged.
+        """
         if not self:
             return None
-        similarities = self._vectors @ vector
+        similarities = self._vectors @ np.atleast_2d(vectors).T
         scores = []
         for number in range(len(self.kinds)):
-            mine = np.sort(similarities[self._labels == number])[::-1][: self._neighbours]
+            mine = np.sort(similarities[self._labels == number], axis=0)[::-1][: self._neighbours]
             scores.append(float(mine.mean()))
         order = np.argsort(scores)[::-1]
         best, second = scores[order[0]], scores[order[1]]

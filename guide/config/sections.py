@@ -114,11 +114,16 @@ class AnswerSettings:
     # Read a question's kind from its meaning: its closeness to the example questions of each kind
     # (the language's and the collection's `examples`). The closest kind is taken when its score
     # reaches `kind_score` and leads the next by `kind_margin` over a question the wording patterns
-    # read as a fact, and by `kind_overrule` more over another kind the patterns read.
+    # read as a fact, and by `kind_overrule` more over another kind the patterns read. The question
+    # is read as asked and with a stand-in for its roles, and the two readings' scores averaged.
+    # Set on the first turns of blind sets a-g (784 questions): 0.4/0.01/0.05 read 628 kinds right,
+    # 0.45/0.03/0.1 on the stand-in reading alone 613 (it left "What credentials do UK universities
+    # look for when hiring an ML lecturer?" a trends question: its "UK" reads as a place, which the
+    # wording takes for trends); the patterns alone 536.
     kind_by_meaning: bool = True
-    kind_score: float = 0.45
-    kind_margin: float = 0.03
-    kind_overrule: float = 0.1
+    kind_score: float = 0.4
+    kind_margin: float = 0.01
+    kind_overrule: float = 0.05
     # Refuse a question about a job, or a thing to get, the guides do not name ("How do I become an
     # airline pilot?", "How do I get a student visa for a PhD?").
     subject_check: bool = True
