@@ -221,6 +221,26 @@ def test_a_written_answer_covering_less_than_the_extractive_one_gives_the_extrac
     assert answer.extra["writer"]["coverage"] == 0.5 and answer.extra["writer"]["fallback"] == "coverage"
 
 
+def test_a_written_sentence_on_the_extractive_answers_passage_covers_it_only_with_its_numbers(
+    fake_shipped_index, llm, embedder
+):
+    quoted = Engine.load(fake_shipped_index, embedder).ask(POSTDOC)
+    others = [part.split(" [")[0] for part in re.split(r"(?<=\])\s+", quoted.text) if PREFER not in part]
+
+    def script(passages):
+        # The passage's own sentence without its "1-3 years", and the extractive answer's other sentences.
+        n, sentence = sentence_with(passages, "1-3 years")
+        parts = [f"{sentence.replace(' lasting 1-3 years', '')} [{n}]"]
+        for other in others:
+            m, said = sentence_with(passages, other[:40])
+            parts.append(f"{said} [{m}]")
+        return " ".join(parts)
+
+    llm.script = script
+    _, answer = events_of(writer_engine(fake_shipped_index, llm, embedder, **{"writer.min_coverage": 1.0}), POSTDOC)
+    assert answer.extra["writer"]["fallback"] == "coverage" and "1-3 years" in answer.text
+
+
 def test_comparisons_and_refusals_stay_as_the_engine_decides(fake_shipped_index, llm, embedder):
     engine = writer_engine(fake_shipped_index, llm, embedder)
     compared = engine.ask("Compare a lecturer and an assistant professor")
@@ -331,11 +351,12 @@ def test_a_passage_heading_repeated_by_the_model_is_not_shown(fake_shipped_index
 
 
 def test_numbers_names_degrees_and_modality_are_checked():
-    from guide.answer.verify import names_in, split_citations
+    from guide.answer.verify import degrees_in, names_in, split_citations
 
     assert numbers_in("GPA above 3.5/4.0 and 5-7 years, £100,000") == {"3.5", "4.0", "5", "7", "100000"}
     assert names_in("Most lecturers hold a PhD from MIT and an MD") == {"phd", "mit", "md"}
     assert names_in("Lecturers teach") == set()
+    assert degrees_in("Most lecturers hold a PhD from MIT and an MD") == {"phd", "md"}
     assert split_citations("They teach [2, 3] and research [Passage 4].") == ("They teach and research.", (2, 3, 4))
 
 

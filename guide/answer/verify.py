@@ -97,6 +97,11 @@ def names_in(text: str) -> set[str]:
     return found
 
 
+def degrees_in(text: str) -> set[str]:
+    """The degrees `text` names ("PhD", "MD", "master's"), lower-cased."""
+    return names_in(text) & _DEGREES
+
+
 def _words(text: str) -> set[str]:
     return {word.replace(".", "") for word, _, _ in tokens_of(text)}
 

@@ -25,7 +25,7 @@ from guide.answer.citations import CitationList
 from guide.answer.extractive import ExtractiveAnswerer
 from guide.answer.llm_clients import ChatModel, Messages, ModelUnavailable, make_model
 from guide.answer.records import Answer, as_sentence
-from guide.answer.verify import Verifier, numbers_in
+from guide.answer.verify import Verifier, degrees_in, numbers_in
 from guide.ask.interpret import Interpretation
 from guide.ask.retrieval import Hit, Retrieval
 from guide.config import Settings
@@ -328,21 +328,23 @@ def _replacement(
 
 
 def _coverage(points: list[tuple[int, int]], shown: set[int], text: str, verifier: Verifier) -> float:
-    """Share of the extractive answer's sentences the written answer covers: the same sentence,
-    or one as close as support needs, holding its numbers."""
+    """Share of the extractive answer's sentences the written answer covers: a written sentence
+    on the same sentence of the passage, or one as close as support needs, and in either case the
+    sentence's numbers and degrees said ("1-3 years", "MD"), which support alone does not ask."""
     if not points:
         return 1.0
+    bare = re.sub(r"\[\d+\]", "", text)
+    said = numbers_in(bare) | degrees_in(bare)
+    texts = [verifier.index.spans[row].text for _, row in points]
+    holding = [numbers_in(point) | degrees_in(point) <= said for point in texts]
+    near = [row in shown for _, row in points]
     sentences = [part for part in re.split(r"(?<=\])\s+", text) if part]
-    written_numbers = numbers_in(re.sub(r"\[\d+\]", "", text))
-    missing = [verifier.index.spans[row].text for _, row in points if row not in shown]
-    if not missing or not sentences:
-        return 1 - len(missing) / len(points)
-    closeness = verifier.embed_texts(missing) @ verifier.embed_texts(sentences).T
-    covered = len(points) - len(missing)
-    for point, text_of_point in enumerate(missing):
-        if numbers_in(text_of_point) <= written_numbers:
-            covered += bool(closeness[point].max() >= verifier.settings.min_similarity)
-    return covered / len(points)
+    far = [number for number, is_near in enumerate(near) if not is_near and holding[number]]
+    if far and sentences:
+        closeness = verifier.embed_texts([texts[n] for n in far]) @ verifier.embed_texts(sentences).T
+        for number, row in zip(far, closeness, strict=True):
+            near[number] = bool(row.max() >= verifier.settings.min_similarity)
+    return sum(n and h for n, h in zip(near, holding, strict=True)) / len(points)
 
 
 def _fallback(answer: Answer, notice: str, stats: dict[str, Any]) -> Answer:
