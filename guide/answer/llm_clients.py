@@ -10,9 +10,10 @@ import json
 import logging
 import os
 import threading
+import weakref
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from guide.config import WriterSettings
 from guide.errors import ConfigError, GuideError
@@ -135,6 +136,14 @@ class LocalModel:
             self._llama = Llama(model_path=str(path), n_ctx=settings.context_tokens, n_threads=threads, verbose=False)
         except (ValueError, RuntimeError) as error:
             raise ConfigError(f"The model file {path} cannot be loaded by llama.cpp ({error}).") from None
+        # A reply left behind at the timeout is still decoding in its thread; freed by the exiting
+        # interpreter meanwhile, llama.cpp crashed the process (exit 139 after the answer was shown).
+        # At exit, or when this is collected, the reply is let stop at its next token, then freed.
+        self._free = weakref.finalize(self, _free_model, self._llama, self._lock)
+
+    def close(self) -> None:
+        """Free the model now (it is freed at exit otherwise)."""
+        self._free()
 
     def stream_chat(self, messages: Messages, stop: threading.Event) -> Iterator[str]:
         with self._lock:
@@ -150,6 +159,11 @@ class LocalModel:
                 piece = (chunk["choices"][0].get("delta") or {}).get("content")
                 if piece:
                     yield piece
+
+
+def _free_model(llama: Any, lock: threading.Lock) -> None:
+    with lock:
+        llama.close()
 
 
 def make_model(settings: WriterSettings) -> ChatModel:
